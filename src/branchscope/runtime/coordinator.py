@@ -1,0 +1,539 @@
+"""The coordination state machine: branches, barriers, convergence, failure propagation.
+
+Synchronous and deterministic. The async shell feeds it one :class:`StepOutcome` at a time
+and carries out the :class:`Transition` it returns (start these steps, cancel those). It can
+be driven step by step in tests with no event loop at all.
+
+Semantics in brief:
+
+* A branch runs one agent at a time. A single invoke moves it to the next agent.
+* A parallel invoke opens a *fork* barrier at the invoking agent; the invoking branch waits
+  as its resolver and each invocation gets a child branch that delivers to the barrier.
+* A branch *arrives* at its delivery barrier by invoking the barrier's node or by a final
+  answer (``terminate_workflow``).
+* When members of one fork group invoke a *rendezvous* node (several agent predecessors, or
+  declared with ``convergence_point``), a rendezvous barrier collects every member that can
+  still reach it, then one new branch resumes at that node with everything collected.
+* A barrier fires when all its candidates have settled; the convergence policy decides if
+  it fired with failure. Failure fails the resolver, and so climbs to the root barrier.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from ._state import ArrivalRecord, BarrierState, BranchState
+from .actions import ContentOnly, InvokeAgent, TerminateWorkflow
+from .config import ExecutionConfig
+from .events import (
+    BarrierArrived,
+    BarrierCancelled,
+    BarrierFired,
+    BarrierOpened,
+    BranchCreated,
+    BranchSettled,
+    BranchTrigger,
+    RunEvent,
+    StepDropped,
+    StepRef,
+)
+from .models import Message
+from .steps import StepOutcome, StepSpec
+from .topology import END, Topology
+
+__all__ = ["Coordinator", "Transition"]
+
+CONTENT_NUDGE = (
+    "Your reply had no coordination action. Call invoke_agent to hand the work on, "
+    "or terminate_workflow if you may finish."
+)
+
+
+@dataclass
+class Transition:
+    """What the shell must do after the coordinator took one input."""
+
+    start: list[StepSpec] = field(default_factory=list)
+    cancel: list[int] = field(default_factory=list)
+    events: list[RunEvent] = field(default_factory=list)
+
+
+class Coordinator:
+    """Owns every branch and barrier of one run. Not thread-safe; one caller at a time."""
+
+    def __init__(
+        self,
+        *,
+        run_id: str,
+        topology: Topology,
+        config: ExecutionConfig,
+        max_steps: int,
+        retention: Mapping[str, str] | None = None,
+        max_branches: int = 10_000,
+    ) -> None:
+        self.run_id = run_id
+        self.topology = topology
+        self.config = config
+        self.max_steps = max_steps
+        self.max_branches = max_branches
+        self._retention = dict(retention or {})
+        self._min_ratio = (
+            topology.rules.min_ratio if topology.rules.min_ratio is not None else config.min_ratio
+        )
+        self._on_insufficient: Literal["fail", "proceed"] = (
+            topology.rules.on_insufficient or config.on_insufficient
+        )
+        self.branches: dict[str, BranchState] = {}
+        self.barriers: dict[str, BarrierState] = {}
+        self._next_token = 0
+        self._out = Transition()
+        self.root_id = ""
+        self.finished = False
+        self.success = False
+        self.final_response: str | None = None
+        self.error: str | None = None
+        self.total_steps = 0
+
+    # ------------------------------------------------------------------ inputs
+
+    def start(self, task: str) -> Transition:
+        """Open the root barrier and the initial branch at the topology's entry agent."""
+        root = self._open_barrier("root", END, resolver=None, opened_by=None, candidates=[])
+        self.root_id = root.id
+        branch = self._new_branch(
+            self.topology.entry, "initial", parent=None, delivery=root.id, spawned_by=None
+        )
+        self._add_candidate(root, branch.id)
+        self._emit_barrier_opened(root, opened_by=None)
+        self._feed(branch, task, sender=None)
+        self._schedule(branch)
+        return self._flush()
+
+    def on_outcome(self, outcome: StepOutcome) -> Transition:
+        """Interpret one step result, or drop it if its branch is not running that step."""
+        branch = self.branches.get(outcome.branch_id)
+        if branch is None or branch.phase != "running" or branch.token != outcome.token:
+            why = "unknown branch" if branch is None else f"branch is {branch.phase}"
+            if branch is not None and branch.phase == "running":
+                why = "superseded step"
+            self._emit(
+                StepDropped(self.run_id, outcome.branch_id, outcome.agent, outcome.step_index, why)
+            )
+            return self._flush()
+        branch.token = None
+        self.total_steps += 1
+        conv = self._conversation(branch)
+        conv.extend(outcome.new_messages)
+        if not outcome.ok:
+            error = outcome.error or (outcome.validation.error if outcome.validation else None)
+            self._fail_branch(branch, error or f"step {outcome.step_index} failed")
+            return self._flush()
+        ref = StepRef(branch.id, outcome.step_index)
+        action = outcome.action
+        if isinstance(action, InvokeAgent):
+            branch.content_only = 0
+            if len(action.invocations) == 1:
+                inv = action.invocations[0]
+                self._single_invoke(branch, inv.agent_name, inv.request, ref)
+            else:
+                self._parallel_invoke(branch, action, ref)
+        elif isinstance(action, TerminateWorkflow):
+            self._arrive(branch, self.barriers[branch.delivery], action.answer, final=True)
+        elif isinstance(action, ContentOnly):
+            branch.content_only += 1
+            limit = self.config.max_content_only_steps
+            if branch.content_only >= limit:
+                preview = action.content[:120]
+                self._fail_branch(
+                    branch,
+                    f"Agent '{branch.agent}' replied {limit} times without a coordination "
+                    f"action (last reply: {preview!r})",
+                )
+            else:
+                self._feed(branch, CONTENT_NUDGE, sender=None)
+                self._schedule(branch)
+        self._check_finished()
+        return self._flush()
+
+    def abort(self, reason: str) -> Transition:
+        """End the run now: abandon live branches, cancel open barriers, fail with ``reason``."""
+        if not self.finished:
+            self.error = reason
+            self._finish(success=False)
+        return self._flush()
+
+    # ------------------------------------------------------------------ actions
+
+    def _single_invoke(self, branch: BranchState, target: str, request: str, ref: StepRef) -> None:
+        delivery = self.barriers[branch.delivery]
+        if target == delivery.node:
+            self._arrive(branch, delivery, request)
+            return
+        if self.topology.is_rendezvous(target) and self._meet(branch, target, request, ref):
+            return
+        sender = branch.agent
+        branch.agent = target
+        branch.visited.append(target)
+        branch.resumed_from = None
+        if self._retention.get(target) == "none":
+            branch.conversations.pop(target, None)
+        self._feed(branch, request, sender=sender)
+        self._refresh_reach(branch)
+        self._schedule(branch)
+
+    def _parallel_invoke(self, branch: BranchState, action: InvokeAgent, ref: StepRef) -> None:
+        if len(self.branches) + len(action.invocations) > self.max_branches:
+            self._fail_branch(
+                branch, f"run reached max_branches {self.max_branches}; parallel invoke refused"
+            )
+            return
+        fork = self._open_barrier("fork", branch.agent, resolver=branch.id, opened_by=ref)
+        branch.phase = "waiting"
+        children = []
+        for inv in action.invocations:
+            child = self._new_branch(
+                inv.agent_name, "parallel", parent=branch.id, delivery=fork.id, spawned_by=ref
+            )
+            self._add_candidate(fork, child.id)
+            self._feed(child, inv.request, sender=branch.agent)
+            children.append(child)
+        self._emit_barrier_opened(fork, opened_by=ref)
+        for child in children:
+            self._schedule(child)
+
+    def _meet(self, branch: BranchState, node: str, request: str, ref: StepRef) -> bool:
+        """Arrive at a rendezvous at ``node`` if siblings may join; False means just move."""
+        group = self.barriers[branch.delivery]
+        for barrier in self.barriers.values():
+            if (
+                barrier.kind == "rendezvous"
+                and barrier.open
+                and barrier.group == group.id
+                and barrier.node == node
+                and branch.id in barrier.pending
+            ):
+                self._arrive(branch, barrier, request)
+                return True
+        others = [
+            b
+            for b in self._members(group)
+            if b.id != branch.id and self.topology.can_reach(b.agent, node, blocked=group.node)
+        ]
+        if not others:
+            return False
+        meet = self._open_barrier("rendezvous", node, resolver=None, opened_by=ref, group=group.id)
+        resumer = self._new_branch(
+            node, "rendezvous", parent=group.resolver, delivery=group.id, spawned_by=ref
+        )
+        resumer.phase = "waiting"
+        meet.resolver = resumer.id
+        self._add_candidate(group, resumer.id)
+        for member in [branch, *others]:
+            self._add_candidate(meet, member.id)
+        self._emit_barrier_opened(meet, opened_by=ref)
+        self._arrive(branch, meet, request)
+        return True
+
+    # ------------------------------------------------------------------ arrival and firing
+
+    def _arrive(
+        self, branch: BranchState, barrier: BarrierState, payload: str, *, final: bool = False
+    ) -> None:
+        barrier.arrivals.append(ArrivalRecord(branch.id, branch.agent, payload, final))
+        barrier.pending.discard(branch.id)
+        self._emit(BarrierArrived(self.run_id, barrier.id, branch.id, branch.agent, False))
+        branch.delivered = payload
+        if barrier.id != branch.delivery:  # handed over to a rendezvous: leave the group
+            self.barriers[branch.delivery].pending.discard(branch.id)
+        self._settle(branch, "terminated")
+        self._maybe_fire(barrier)
+        if barrier.id != branch.delivery:
+            self._maybe_fire(self.barriers[branch.delivery])
+
+    def _fail_branch(self, branch: BranchState, error: str) -> None:
+        """Settle the branch as failed and record the failure at its delivery barrier."""
+        if branch.settled:
+            return
+        branch.error = error
+        self._settle(branch, "failed")
+        delivery = self.barriers[branch.delivery]
+        if delivery.open and branch.id in delivery.pending:
+            delivery.failures[branch.id] = (branch.agent, error)
+            delivery.pending.discard(branch.id)
+            self._emit(
+                BarrierArrived(self.run_id, delivery.id, branch.id, branch.agent, True, error)
+            )
+            self._maybe_fire(delivery)
+        self._check_finished()
+
+    def _maybe_fire(self, barrier: BarrierState) -> None:
+        if self.finished or not barrier.open or barrier.pending:
+            return
+        arrived = len(barrier.arrivals)
+        failed = len(barrier.failures)
+        if barrier.kind == "root":
+            ok = failed == 0 and any(a.payload.strip() for a in barrier.arrivals)
+        elif failed == 0 or arrived / (arrived + failed) >= barrier.min_ratio:
+            ok = True
+        else:
+            ok = barrier.on_insufficient == "proceed"
+        error = None if ok else self._failure_text(barrier, arrived, failed)
+        barrier.phase = "fired" if ok else "fired_with_failure"
+        self._emit(
+            BarrierFired(
+                self.run_id,
+                barrier.id,
+                barrier.kind,
+                barrier.phase,
+                tuple(a.branch_id for a in barrier.arrivals),
+                tuple(barrier.failures),
+                barrier.resolver,
+                error,
+            )
+        )
+        if barrier.kind == "root":
+            self._fire_root(barrier, error)
+            return
+        resolver = self.branches[barrier.resolver] if barrier.resolver else None
+        if resolver is None or resolver.settled:
+            return
+        if error is not None:
+            self._fail_branch(resolver, error)
+            return
+        resolver.phase = "running"
+        resolver.resumed_from = barrier.id
+        self._feed(resolver, self._aggregate(barrier), sender=None)
+        self._refresh_reach(resolver)
+        self._schedule(resolver)
+
+    def _fire_root(self, root: BarrierState, error: str | None) -> None:
+        if error is None:
+            ordered = sorted(root.arrivals, key=lambda a: self._order(a.branch_id))
+            self.final_response = ordered[0].payload
+            self.success = True
+        else:
+            self.error = error
+        self._finish(success=error is None)
+
+    def _failure_text(self, barrier: BarrierState, arrived: int, failed: int) -> str:
+        causes = "; ".join(
+            f"{bid} ({agent}): {err}"
+            for bid, (agent, err) in sorted(barrier.failures.items(), key=lambda kv: kv[0])
+        )
+        if barrier.kind == "root":
+            return causes or "the run ended with nothing delivered (the final answer was empty)"
+        total = arrived + failed
+        return (
+            f"barrier {barrier.id} ({barrier.kind} at {barrier.node}) fired with failure: "
+            f"{arrived} of {total} branches arrived (min_ratio {barrier.min_ratio:g}); {causes}"
+        )
+
+    def _aggregate(self, barrier: BarrierState) -> str:
+        ordered = sorted(barrier.arrivals, key=lambda a: self._order(a.branch_id))
+        label = (
+            "parallel branches" if barrier.kind == "fork" else f"branches meeting at {barrier.node}"
+        )
+        parts = [f"Results from {label} ({barrier.id}):"]
+        for arrival in ordered:
+            tag = "final answer from" if arrival.final else "from"
+            parts.append(f"[{tag} {arrival.agent}]\n{arrival.payload}")
+        for bid, (agent, err) in sorted(
+            barrier.failures.items(), key=lambda kv: self._order(kv[0])
+        ):
+            parts.append(f"[failed: {agent} on {bid}]\n{err}")
+        return "\n\n".join(parts)
+
+    # ------------------------------------------------------------------ bookkeeping
+
+    def _open_barrier(
+        self,
+        kind: Literal["fork", "rendezvous", "root"],
+        node: str,
+        *,
+        resolver: str | None,
+        opened_by: StepRef | None,
+        candidates: list[str] | None = None,
+        group: str | None = None,
+    ) -> BarrierState:
+        barrier = BarrierState(
+            id=f"bar_{len(self.barriers) + 1:04d}",
+            kind=kind,
+            node=node,
+            resolver=resolver,
+            min_ratio=self._min_ratio if kind != "root" else 1.0,
+            on_insufficient=self._on_insufficient,
+            group=group,
+        )
+        for c in candidates or []:
+            self._add_candidate(barrier, c)
+        self.barriers[barrier.id] = barrier
+        return barrier
+
+    def _emit_barrier_opened(self, barrier: BarrierState, opened_by: StepRef | None) -> None:
+        self._emit(
+            BarrierOpened(
+                self.run_id,
+                barrier.id,
+                barrier.kind,
+                barrier.node,
+                barrier.resolver,
+                tuple(barrier.candidates),
+                barrier.min_ratio,
+                opened_by,
+            )
+        )
+
+    def _add_candidate(self, barrier: BarrierState, branch_id: str) -> None:
+        barrier.candidates.append(branch_id)
+        barrier.pending.add(branch_id)
+
+    def _new_branch(
+        self,
+        agent: str,
+        trigger: BranchTrigger,
+        *,
+        parent: str | None,
+        delivery: str,
+        spawned_by: StepRef | None,
+    ) -> BranchState:
+        branch = BranchState(
+            id=f"br_{len(self.branches) + 1:04d}",
+            agent=agent,
+            trigger=trigger,
+            parent_id=parent,
+            delivery=delivery,
+            visited=[agent],
+        )
+        self.branches[branch.id] = branch
+        self._emit(
+            BranchCreated(self.run_id, branch.id, agent, trigger, parent, delivery, spawned_by)
+        )
+        return branch
+
+    def _members(self, barrier: BarrierState) -> list[BranchState]:
+        return [self.branches[b] for b in barrier.candidates if b in barrier.pending]
+
+    def _refresh_reach(self, branch: BranchState) -> None:
+        """Drop the branch from rendezvous it can no longer reach; that may let them fire."""
+        group = self.barriers[branch.delivery]
+        for barrier in list(self.barriers.values()):
+            if (
+                barrier.kind == "rendezvous"
+                and barrier.open
+                and branch.id in barrier.pending
+                and not self.topology.can_reach(branch.agent, barrier.node, blocked=group.node)
+            ):
+                barrier.pending.discard(branch.id)
+                self._maybe_fire(barrier)
+
+    def _settle(
+        self, branch: BranchState, status: Literal["terminated", "failed", "abandoned"]
+    ) -> None:
+        if branch.settled:
+            return
+        if branch.token is not None:
+            self._out.cancel.append(branch.token)
+            branch.token = None
+        branch.phase = status
+        self._emit(
+            BranchSettled(
+                self.run_id,
+                branch.id,
+                branch.agent,
+                status,
+                branch.steps,
+                branch.error,
+                branch.delivered,
+            )
+        )
+        for barrier in list(self.barriers.values()):
+            if barrier.kind == "rendezvous" and barrier.open and branch.id in barrier.pending:
+                barrier.pending.discard(branch.id)  # it can no longer arrive there
+                self._maybe_fire(barrier)
+
+    def _schedule(self, branch: BranchState) -> None:
+        if self.finished:
+            return
+        if branch.steps >= self.max_steps:
+            self._fail_branch(
+                branch,
+                f"branch {branch.id} ({branch.agent}) reached max_steps {self.max_steps} "
+                "without finishing",
+            )
+            return
+        branch.steps += 1
+        self._next_token += 1
+        branch.token = self._next_token
+        self._out.start.append(
+            StepSpec(
+                run_id=self.run_id,
+                branch_id=branch.id,
+                agent=branch.agent,
+                step_index=branch.steps,
+                token=branch.token,
+                messages=tuple(self._conversation(branch)),
+                resumed_from=branch.resumed_from,
+            )
+        )
+        branch.resumed_from = None
+
+    def _conversation(self, branch: BranchState) -> list[Message]:
+        return branch.conversations.setdefault(branch.agent, [])
+
+    def _feed(self, branch: BranchState, text: str, *, sender: str | None) -> None:
+        """Give the branch's current agent its next input, answering any open tool call."""
+        conv = self._conversation(branch)
+        body = f"[from {sender}]\n{text}" if sender else text
+        last = conv[-1] if conv else None
+        if last is not None and last.role == "assistant" and last.tool_calls:
+            for i, call in enumerate(last.tool_calls):
+                conv.append(
+                    Message(
+                        role="tool",
+                        content=body if i == 0 else "done",
+                        tool_call_id=call.id,
+                        name=call.name,
+                    )
+                )
+        else:
+            conv.append(Message(role="user", content=body))
+
+    def _check_finished(self) -> None:
+        root = self.barriers.get(self.root_id)
+        if root is not None and not root.open and not self.finished:
+            self._finish(success=self.success)
+
+    def _finish(self, *, success: bool) -> None:
+        self.finished = True
+        self.success = success
+        reason = self.error or "run finished"
+        for branch in self.branches.values():
+            if not branch.settled:
+                branch.error = branch.error or f"abandoned: {reason}"
+                self._settle(branch, "abandoned")
+        for barrier in self.barriers.values():
+            if barrier.open:
+                barrier.phase = "cancelled"
+                self._emit(
+                    BarrierCancelled(
+                        self.run_id,
+                        barrier.id,
+                        barrier.kind,
+                        reason,
+                        tuple(a.branch_id for a in barrier.arrivals),
+                        tuple(barrier.failures),
+                    )
+                )
+        self._out.start = [s for s in self._out.start if not self.branches[s.branch_id].settled]
+
+    def _order(self, branch_id: str) -> int:
+        return int(branch_id.rsplit("_", 1)[1])
+
+    def _emit(self, event: RunEvent) -> None:
+        self._out.events.append(event)
+
+    def _flush(self) -> Transition:
+        out, self._out = self._out, Transition()
+        return out

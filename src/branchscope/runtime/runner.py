@@ -1,0 +1,308 @@
+"""Runs one agent step: model calls, the agent's own tools, parsing and validating the action.
+
+``run_step`` is a plain coroutine of its inputs. The agent whose edges validate the action is
+``spec.agent`` — a parameter of this very call — so concurrent steps cannot see each other's
+identity, whatever the interleaving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from .actions import (
+    INVOKE_AGENT,
+    TERMINATE_WORKFLOW,
+    Action,
+    ActionError,
+    ContentOnly,
+    InvokeAgent,
+    TerminateWorkflow,
+    action_kind,
+    action_targets,
+    coordination_tools,
+    parse_action,
+    validate_action,
+)
+from .agents import Agent
+from .config import ExecutionConfig
+from .events import (
+    EventBus,
+    ModelCallFinished,
+    ModelCallStarted,
+    StepFinished,
+    StepStarted,
+    ToolCallFinished,
+    ToolCallStarted,
+    ValidationResult,
+)
+from .models import Message, ModelError, ModelProvider, ModelReply, ModelRequest, ToolCall, ToolSpec
+from .steps import StepOutcome, StepSpec
+from .topology import Topology
+
+__all__ = ["RunEnvironment", "run_step"]
+
+_COORDINATION = frozenset({INVOKE_AGENT, TERMINATE_WORKFLOW})
+
+
+@dataclass(frozen=True, slots=True)
+class RunEnvironment:
+    """Read-only things every step of a run shares. Holds no per-step value."""
+
+    run_id: str
+    topology: Topology
+    agents: Mapping[str, Agent]
+    providers: Mapping[str, ModelProvider]
+    """Provider per agent name."""
+    config: ExecutionConfig
+    bus: EventBus
+
+
+class _StepFailure(Exception):
+    pass
+
+
+async def run_step(spec: StepSpec, env: RunEnvironment) -> StepOutcome:
+    """Run ``spec`` to an outcome. Never raises, except to propagate cancellation."""
+    bus = env.bus
+    if bus.active:
+        bus.emit(
+            StepStarted(spec.run_id, spec.branch_id, spec.agent, spec.step_index, spec.resumed_from)
+        )
+    new_messages: list[Message] = []
+    action: Action | None = None
+    validation: ValidationResult | None = None
+    error: str | None = None
+    try:
+        timeout = env.config.step_timeout
+        async with asyncio.timeout(timeout):
+            action, validation = await _converse(spec, env, new_messages)
+    except TimeoutError:
+        error = (
+            f"step {spec.step_index} of {spec.branch_id} ({spec.agent}) exceeded "
+            f"step_timeout {env.config.step_timeout:g}s"
+        )
+    except ModelError as exc:
+        error = f"model call failed for agent '{spec.agent}': {exc}"
+    except (ActionError, _StepFailure) as exc:
+        error = f"Agent '{spec.agent}': {exc}"
+    except asyncio.CancelledError:
+        if bus.active:
+            bus.emit(_finished(spec, None, None, "step cancelled: the run no longer needs it"))
+        raise
+    except Exception as exc:
+        error = f"step {spec.step_index} of {spec.branch_id} ({spec.agent}) crashed: " + (
+            f"{type(exc).__name__}: {exc}"
+        )
+    if validation is not None and not validation.valid:
+        error = None  # the validation error is reported as such, not as a crash
+    if bus.active:
+        bus.emit(_finished(spec, action, validation, error))
+    return StepOutcome(
+        token=spec.token,
+        branch_id=spec.branch_id,
+        agent=spec.agent,
+        step_index=spec.step_index,
+        action=action,
+        validation=validation,
+        new_messages=tuple(new_messages),
+        error=error,
+    )
+
+
+def _finished(
+    spec: StepSpec, action: Action | None, validation: ValidationResult | None, error: str | None
+) -> StepFinished:
+    return StepFinished(
+        spec.run_id,
+        spec.branch_id,
+        spec.agent,
+        spec.step_index,
+        action_kind(action) if action is not None else "error",
+        action_targets(action) if action is not None else (),
+        validation,
+        error if error is not None else (validation.error if validation else None),
+    )
+
+
+async def _converse(
+    spec: StepSpec, env: RunEnvironment, new_messages: list[Message]
+) -> tuple[Action, ValidationResult]:
+    agent = env.agents[spec.agent]
+    provider = env.providers[spec.agent]
+    tools = coordination_tools(env.topology, spec.agent) + _user_tools(agent)
+    system = Message(role="system", content=agent.system_prompt())
+    for call_index in range(1, env.config.max_tool_rounds + 1):
+        request = ModelRequest(
+            agent=spec.agent,
+            branch_id=spec.branch_id,
+            step_index=spec.step_index,
+            messages=(system, *spec.messages, *new_messages),
+            tools=tools,
+            config=agent.model_config,
+        )
+        reply = await _call_model(provider, request, env, spec, call_index)
+        new_messages.append(Message("assistant", reply.content, reply.tool_calls))
+        coordination = [c for c in reply.tool_calls if c.name in _COORDINATION]
+        own = [c for c in reply.tool_calls if c.name not in _COORDINATION]
+        for call in own:
+            new_messages.append(await _run_tool(agent, call, env, spec))
+        if coordination:
+            action = _merge([_parse(call, env, spec) for call in coordination])
+            return action, validate_action(action, spec.agent, env.topology)
+        if not own:
+            content = ContentOnly(reply.content or "")
+            return content, validate_action(content, spec.agent, env.topology)
+    raise _StepFailure(
+        f"used {env.config.max_tool_rounds} tool rounds without a coordination action"
+    )
+
+
+async def _call_model(
+    provider: ModelProvider,
+    request: ModelRequest,
+    env: RunEnvironment,
+    spec: StepSpec,
+    call_index: int,
+) -> ModelReply:
+    bus = env.bus
+    config = request.config
+    if bus.active:
+        bus.emit(
+            ModelCallStarted(
+                spec.run_id,
+                spec.branch_id,
+                spec.agent,
+                spec.step_index,
+                call_index,
+                provider.provider_name,
+                config.name,
+                tuple((m.role, _render(m)) for m in request.messages),
+            )
+        )
+    try:
+        reply = await provider.complete(request)
+    except BaseException as exc:
+        if bus.active:
+            bus.emit(
+                ModelCallFinished(
+                    spec.run_id,
+                    spec.branch_id,
+                    spec.agent,
+                    spec.step_index,
+                    call_index,
+                    provider.provider_name,
+                    config.name,
+                    error=str(exc) or type(exc).__name__,
+                )
+            )
+        raise
+    if bus.active:
+        bus.emit(
+            ModelCallFinished(
+                spec.run_id,
+                spec.branch_id,
+                spec.agent,
+                spec.step_index,
+                call_index,
+                provider.provider_name,
+                config.name,
+                input_tokens=reply.usage.input_tokens,
+                output_tokens=reply.usage.output_tokens,
+                finish_reason=reply.finish_reason,
+                response_model=reply.model,
+                content=reply.content,
+                tool_calls=tuple((c.name, c.arguments) for c in reply.tool_calls),
+            )
+        )
+    return reply
+
+
+def _parse(call: ToolCall, env: RunEnvironment, spec: StepSpec) -> Action:
+    """Parse a coordination call, reported to observers as a tool execution."""
+    bus = env.bus
+    if bus.active:
+        bus.emit(_tool_started(spec, call))
+    try:
+        action = parse_action(call)
+    except ActionError as exc:
+        if bus.active:
+            bus.emit(_tool_finished(spec, call, None, str(exc)))
+        raise
+    if bus.active:
+        verdict = validate_action(action, spec.agent, env.topology)
+        bus.emit(_tool_finished(spec, call, "accepted" if verdict.valid else None, verdict.error))
+    return action
+
+
+def _merge(actions: list[Action]) -> Action:
+    """Several invoke_agent calls in one reply are one parallel invoke."""
+    if len(actions) == 1:
+        return actions[0]
+    if all(isinstance(a, InvokeAgent) for a in actions):
+        invocations = tuple(i for a in actions if isinstance(a, InvokeAgent) for i in a.invocations)
+        return InvokeAgent(invocations)
+    if any(isinstance(a, TerminateWorkflow) for a in actions) and any(
+        isinstance(a, InvokeAgent) for a in actions
+    ):
+        raise ActionError("reply mixes invoke_agent and terminate_workflow; choose one")
+    raise ActionError("reply calls terminate_workflow more than once")
+
+
+async def _run_tool(agent: Agent, call: ToolCall, env: RunEnvironment, spec: StepSpec) -> Message:
+    bus = env.bus
+    if call.name not in agent.tools:
+        offered = sorted([*agent.tools, *_COORDINATION])
+        raise _StepFailure(f"called unknown tool {call.name!r} (available: {', '.join(offered)})")
+    if bus.active:
+        bus.emit(_tool_started(spec, call))
+    result: str | None = None
+    error: str | None = None
+    try:
+        args = json.loads(call.arguments or "{}")
+        if not isinstance(args, dict):
+            raise ValueError("arguments must be a JSON object")
+        value = await agent.call_tool(call.name, args)
+        result = value if isinstance(value, str) else json.dumps(value, default=str)
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"
+    if bus.active:
+        bus.emit(_tool_finished(spec, call, result, error))
+    content = result if error is None else f"error: {error}"
+    return Message(role="tool", content=content, tool_call_id=call.id, name=call.name)
+
+
+def _tool_started(spec: StepSpec, call: ToolCall) -> ToolCallStarted:
+    return ToolCallStarted(
+        spec.run_id, spec.branch_id, spec.agent, spec.step_index, call.name, call.id, call.arguments
+    )
+
+
+def _tool_finished(
+    spec: StepSpec, call: ToolCall, result: str | None, error: str | None
+) -> ToolCallFinished:
+    return ToolCallFinished(
+        spec.run_id, spec.branch_id, spec.agent, spec.step_index, call.name, call.id, result, error
+    )
+
+
+def _user_tools(agent: Agent) -> tuple[ToolSpec, ...]:
+    return tuple(
+        ToolSpec(
+            name=name,
+            description=(fn.__doc__ or name).strip().splitlines()[0],
+            parameters={"type": "object", "additionalProperties": True},
+        )
+        for name, fn in agent.tools.items()
+    )
+
+
+def _render(message: Message) -> str:
+    if message.tool_calls:
+        calls = ", ".join(f"{c.name}({c.arguments})" for c in message.tool_calls)
+        return f"{message.content or ''}\n[tool calls] {calls}".strip()
+    return message.content or ""
