@@ -157,4 +157,5 @@ class Agent:
         return result
 
     def __repr__(self) -> str:
-        return f"Agent(name={self.name!r}, model={self.model_config.provider}:{self.model_config.name})"
+        model = f"{self.model_config.provider}:{self.model_config.name}"
+        return f"Agent(name={self.name!r}, model={model})"

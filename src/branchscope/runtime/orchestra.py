@@ -8,6 +8,7 @@ decisions happen in :class:`~branchscope.runtime.coordinator.Coordinator`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -177,10 +178,8 @@ async def _close_providers(providers: Mapping[str, ModelProvider]) -> None:
         if id(provider) in seen:
             continue
         seen.add(id(provider))
-        try:
+        with contextlib.suppress(Exception):  # best effort; the run's outcome stands
             await provider.aclose()
-        except Exception:  # closing is best effort; the run's outcome stands
-            pass
 
 
 def _emit_finished(bus: EventBus, coordinator: Coordinator) -> None:

@@ -87,7 +87,7 @@ class Topology:
         return len(preds) >= 2
 
     def can_reach(self, src: str, dst: str, *, blocked: str | None = None) -> bool:
-        """Whether ``src`` can invoke its way to ``dst`` (one edge at least), avoiding ``blocked``."""
+        """Whether ``src`` can invoke its way to ``dst`` (one edge or more) avoiding ``blocked``."""
         return any(
             dst in self.reachable(nxt, blocked=blocked)
             for nxt in self.successors(src)
