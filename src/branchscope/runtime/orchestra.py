@@ -91,6 +91,7 @@ class _Shell:
         self._coordinator = coordinator
         self._env = env
         self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._cancelled: set[asyncio.Task[None]] = set()
         self._outcomes: asyncio.Queue[StepOutcome] = asyncio.Queue()
 
     async def drive(self, task: str, run_timeout: float | None) -> None:
@@ -119,6 +120,8 @@ class _Shell:
             task = self._tasks.pop(token, None)
             if task is not None:
                 task.cancel()
+                self._cancelled.add(task)
+                task.add_done_callback(self._cancelled.discard)
         for spec in transition.start:
             self._tasks[spec.token] = asyncio.create_task(
                 self._step(spec), name=f"branchscope {spec.branch_id} step {spec.step_index}"
@@ -130,7 +133,7 @@ class _Shell:
         self._outcomes.put_nowait(outcome)
 
     async def close(self) -> None:
-        tasks = list(self._tasks.values())
+        tasks = [*self._tasks.values(), *self._cancelled]
         self._tasks.clear()
         for task in tasks:
             task.cancel()

@@ -1,0 +1,190 @@
+"""Malformed model output and bad settings: clear errors naming the culprit, no crash."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from branchscope.runtime import (
+    Agent,
+    ConfigurationError,
+    ExecutionConfig,
+    Fail,
+    Invoke,
+    ModelConfig,
+    Orchestra,
+    RawToolCall,
+    Registry,
+    ScriptBook,
+    Text,
+)
+
+from .kit import SEED_TOPOLOGY, run_scripted, seed_scripts
+
+
+@pytest.mark.parametrize(
+    ("reply", "message"),
+    [
+        (
+            RawToolCall("invoke_agent", '{"invocations": [{"agent_name": "Orch'),
+            "Agent 'AgentA': invoke_agent arguments are not valid JSON",
+        ),
+        (
+            RawToolCall("invoke_agent", '{"invocations": []}'),
+            "invoke_agent called with no invocations",
+        ),
+        (RawToolCall("invoke_agent", "[1, 2]"), "arguments must be a JSON object"),
+        (
+            RawToolCall("invoke_agent", '{"invocations": [{"request": "x"}]}'),
+            "invocations[0] has no 'agent_name'",
+        ),
+        (Invoke("Nobody", "x"), "Agent AgentA cannot invoke: ['Nobody']"),
+        (Invoke("AgentD", "x"), "Agent AgentA cannot invoke: ['AgentD']"),
+        (
+            RawToolCall("terminate_workflow", '{"answer": "x"}'),
+            "Agent 'AgentA' cannot terminate the workflow (no edge to End)",
+        ),
+        (RawToolCall("launch_rockets", "{}"), "called unknown tool 'launch_rockets'"),
+        (
+            Fail("upstream 503: overloaded"),
+            "model call failed for agent 'AgentA': upstream 503: overloaded",
+        ),
+    ],
+)
+async def test_malformed_actions_fail_their_branch_with_a_named_error(
+    reply: object, message: str
+) -> None:
+    before = asyncio.all_tasks()
+    result, recorder = await run_scripted(SEED_TOPOLOGY, {**seed_scripts(), "AgentA": [reply]})
+    assert not result.success
+    assert result.final_response is None
+    branch = result.branch("br_0002")
+    assert branch.status == "failed" and branch.agents == ("AgentA",)
+    assert message in (branch.error or "")
+    assert message in (result.error or "")  # the root cause climbs to the run's error
+    assert "br_0002 (AgentA)" in (result.error or "")
+    assert recorder.identity_mismatches() == []
+    assert asyncio.all_tasks() == before
+
+
+async def test_content_only_loop_is_cut_off() -> None:
+    result, _ = await run_scripted(
+        SEED_TOPOLOGY,
+        {**seed_scripts(), "AgentB": [Text("thinking"), Text("still thinking"), Text("hmm")]},
+        config=ExecutionConfig(max_content_only_steps=3),
+    )
+    assert not result.success
+    assert "Agent 'AgentB' replied 3 times without a coordination action" in (result.error or "")
+    assert result.branch("br_0003").steps == 3
+
+
+async def test_content_then_action_continues_the_branch() -> None:
+    result, _ = await run_scripted(
+        SEED_TOPOLOGY,
+        {
+            **seed_scripts(),
+            "AgentB": [Text("let me think"), Invoke("Orchestrator", "Letter from AgentB: A")],
+        },
+    )
+    assert result.success and "MARS" in (result.final_response or "")
+
+
+async def test_parallel_rule_limits_fan_out_groups() -> None:
+    topology = {**SEED_TOPOLOGY, "rules": ["parallel(AgentA, AgentB)"]}
+    result, _ = await run_scripted(topology, seed_scripts())
+    assert not result.success
+    assert "cannot invoke ['AgentA', 'AgentB', 'AgentC'] in parallel" in (result.error or "")
+
+
+def _registry(*names: str) -> Registry:
+    registry = Registry()
+    for name in names:
+        Agent(model_config=ModelConfig(script=ScriptBook({})), name=name, registry=registry)
+    return registry
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"max_steps": 0}, "max_steps must be >= 1"),
+        ({"task": 42}, "task must be a string"),
+    ],
+)
+async def test_bad_run_arguments(kwargs: dict[str, object], message: str) -> None:
+    args: dict[str, object] = {
+        "task": "t",
+        "topology": SEED_TOPOLOGY,
+        "agent_registry": _registry("Orchestrator", "AgentA", "AgentB", "AgentC", "AgentD"),
+    }
+    args.update(kwargs)
+    with pytest.raises(ConfigurationError, match=message):
+        await Orchestra.run(**args)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("factory", "message"),
+    [
+        (lambda: Agent(model_config=ModelConfig(), name="End", registry=None), "reserved"),
+        (lambda: Agent(model_config=ModelConfig(), name="", registry=None), "non-empty"),
+        (lambda: Agent(model_config="gpt", name="A", registry=None), "must be a ModelConfig"),  # type: ignore[arg-type]
+        (
+            lambda: Agent(
+                model_config=ModelConfig(), name="A", memory_retention="forever", registry=None
+            ),  # type: ignore[arg-type]
+            "memory_retention must be one of",
+        ),
+        (lambda: ExecutionConfig(step_timeout=0), "step_timeout must be > 0"),
+        (lambda: ExecutionConfig(min_ratio=2), "min_ratio must be within 0..1"),
+        (lambda: ModelConfig(provider=""), "provider must be a non-empty string"),
+    ],
+)
+def test_bad_settings_name_the_field(factory: object, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        factory()  # type: ignore[operator]
+
+
+def test_registering_a_name_twice_is_refused() -> None:
+    registry = _registry("A")
+    with pytest.raises(ConfigurationError, match="an agent named 'A' is already registered"):
+        Agent(model_config=ModelConfig(), name="A", registry=registry)
+
+
+async def test_unknown_provider_names_the_agent() -> None:
+    registry = Registry()
+    for name in ("Orchestrator", "AgentA", "AgentB", "AgentC", "AgentD"):
+        Agent(model_config=ModelConfig(provider="telepathy"), name=name, registry=registry)
+    with pytest.raises(
+        ConfigurationError, match="agent 'Orchestrator': unknown model provider 'telepathy'"
+    ):
+        await Orchestra.run(task="t", topology=SEED_TOPOLOGY, agent_registry=registry)
+
+
+async def test_scripted_provider_without_a_script_is_a_clear_error() -> None:
+    registry = Registry()
+    for name in ("Orchestrator", "AgentA", "AgentB", "AgentC", "AgentD"):
+        Agent(model_config=ModelConfig(), name=name, registry=registry)
+    with pytest.raises(ConfigurationError, match=r"needs script=ScriptBook"):
+        await Orchestra.run(task="t", topology=SEED_TOPOLOGY, agent_registry=registry)
+
+
+async def test_a_tool_error_goes_back_to_the_model_not_up_the_stack() -> None:
+    from branchscope.runtime import CallTool, Terminate
+
+    def lookup(key: str) -> str:
+        raise KeyError(key)
+
+    registry = Registry()
+    book = ScriptBook(
+        {"A": [CallTool("lookup", {"key": "x"}), lambda r: Terminate(r.messages[-1].content or "")]}
+    )
+    Agent(
+        model_config=ModelConfig(script=book), name="A", tools={"lookup": lookup}, registry=registry
+    )
+    result = await Orchestra.run(
+        task="t",
+        topology={"agents": ["Start", "A", "End"], "flows": ["Start -> A", "A -> End"]},
+        agent_registry=registry,
+    )
+    assert result.success
+    assert result.final_response == "error: KeyError: 'x'"

@@ -1,0 +1,149 @@
+"""The coordinator is a synchronous state machine: drive it with no event loop.
+
+Hypothesis chooses which in-flight step finishes next, so it explores interleavings that
+latencies would only hit by luck; the answer and the invariants must not depend on them.
+"""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from branchscope.runtime import ExecutionConfig, Invoke, Terminate
+from branchscope.runtime.actions import (
+    Invocation,
+    InvokeAgent,
+    TerminateWorkflow,
+    validate_action,
+)
+from branchscope.runtime.coordinator import Coordinator
+from branchscope.runtime.events import BranchSettled, StepDropped
+from branchscope.runtime.models import Message, ModelConfig, ModelRequest, ToolCall
+from branchscope.runtime.steps import StepOutcome, StepSpec
+from branchscope.runtime.topology import parse_topology
+
+from .kit import SEED_TOPOLOGY, seed_scripts
+from .plans import Plan, random_plan
+
+EXAMPLES = int(os.environ.get("BRANCHSCOPE_STRESS", "40")) * 2
+
+
+def _outcome(
+    spec: StepSpec, scripts: dict[str, list[object]], coordinator: Coordinator
+) -> StepOutcome:
+    turn = sum(1 for m in spec.messages if m.role == "assistant")
+    entry = scripts[spec.agent][turn]
+    request = ModelRequest(
+        spec.agent, spec.branch_id, spec.step_index, spec.messages, (), ModelConfig()
+    )
+    item = entry(request) if callable(entry) else entry
+    if isinstance(item, Invoke):
+        action: InvokeAgent | TerminateWorkflow = InvokeAgent(
+            tuple(Invocation(a, r) for a, r in item.invocations)
+        )
+        call = ToolCall(f"c{spec.token}", "invoke_agent", "{}")
+    else:
+        assert isinstance(item, Terminate)
+        action = TerminateWorkflow(item.answer)
+        call = ToolCall(f"c{spec.token}", "terminate_workflow", "{}")
+    validation = validate_action(action, spec.agent, coordinator.topology)
+    reply = Message("assistant", None, (call,))
+    return StepOutcome(
+        spec.token, spec.branch_id, spec.agent, spec.step_index, action, validation, (reply,)
+    )
+
+
+def _drive(topology: dict[str, object], scripts: dict[str, list[object]], pick) -> Coordinator:
+    coordinator = Coordinator(
+        run_id="run_x", topology=parse_topology(topology), config=ExecutionConfig(), max_steps=10
+    )
+    pending = {s.token: s for s in coordinator.start("task").start}
+    while not coordinator.finished:
+        assert pending, "the coordinator is waiting for nothing"
+        tokens = sorted(pending)
+        spec = pending.pop(tokens[pick(len(tokens))])
+        transition = coordinator.on_outcome(_outcome(spec, scripts, coordinator))
+        for token in transition.cancel:
+            pending.pop(token, None)
+        pending.update((s.token, s) for s in transition.start)
+    return coordinator
+
+
+def _assert_clean(coordinator: Coordinator) -> None:
+    assert all(not b.open for b in coordinator.barriers.values())
+    assert all(b.settled for b in coordinator.branches.values())
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), data=st.data())
+def test_any_interleaving_gives_the_same_answer(seed: int, data: st.DataObject) -> None:
+    plan: Plan = random_plan(seed)
+    coordinator = _drive(
+        plan.topology, plan.scripts, lambda n: data.draw(st.integers(0, n - 1), label="next")
+    )
+    assert coordinator.success, coordinator.error
+    assert coordinator.final_response == plan.expected_answer
+    _assert_clean(coordinator)
+
+
+@given(data=st.data())
+def test_seed_topology_under_any_interleaving(data: st.DataObject) -> None:
+    coordinator = _drive(SEED_TOPOLOGY, seed_scripts(), lambda n: data.draw(st.integers(0, n - 1)))
+    assert coordinator.success
+    assert coordinator.final_response == "The secret word is: MARS"
+    _assert_clean(coordinator)
+
+
+def test_an_outcome_for_a_step_no_longer_running_is_dropped() -> None:
+    coordinator = Coordinator(
+        run_id="run_x",
+        topology=parse_topology(SEED_TOPOLOGY),
+        config=ExecutionConfig(),
+        max_steps=10,
+    )
+    (first,) = coordinator.start("task").start
+    outcome = _outcome(first, seed_scripts(), coordinator)
+    forked = coordinator.on_outcome(outcome)
+    assert len(forked.start) == 3
+    replay = coordinator.on_outcome(outcome)  # the same result again: branch is waiting now
+    assert replay.start == [] and replay.cancel == []
+    (dropped,) = [e for e in replay.events if isinstance(e, StepDropped)]
+    assert dropped.branch_id == first.branch_id and dropped.reason == "branch is waiting"
+    assert coordinator.branches[first.branch_id].phase == "waiting"
+
+
+def test_results_after_an_abort_are_dropped_and_everything_is_settled() -> None:
+    coordinator = Coordinator(
+        run_id="run_x",
+        topology=parse_topology(SEED_TOPOLOGY),
+        config=ExecutionConfig(),
+        max_steps=10,
+    )
+    (first,) = coordinator.start("task").start
+    children = coordinator.on_outcome(_outcome(first, seed_scripts(), coordinator)).start
+    aborted = coordinator.abort("run exceeded timeout(1s)")
+    assert sorted(aborted.cancel) == sorted(s.token for s in children)
+    abandoned = [e for e in aborted.events if isinstance(e, BranchSettled)]
+    assert {e.status for e in abandoned} == {"abandoned"} and len(abandoned) == 4
+    late = coordinator.on_outcome(_outcome(children[0], seed_scripts(), coordinator))
+    assert [type(e) for e in late.events] == [StepDropped]
+    assert not coordinator.success and coordinator.error == "run exceeded timeout(1s)"
+    _assert_clean(coordinator)
+
+
+def test_ids_are_per_run_and_deterministic() -> None:
+    runs = [
+        _drive(SEED_TOPOLOGY, seed_scripts(), lambda n: 0),
+        _drive(SEED_TOPOLOGY, seed_scripts(), lambda n: 0),
+    ]
+    ids = [(sorted(c.branches), sorted(c.barriers)) for c in runs]
+    assert (
+        ids[0]
+        == ids[1]
+        == (
+            ["br_0001", "br_0002", "br_0003", "br_0004"],
+            ["bar_0001", "bar_0002"],
+        )
+    )
