@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+from ._env import ProviderConfigError
 from ._registry import OPENAI_COMPATIBLE_PROVIDERS, create_provider, known_providers
+from ._retry import RetryPolicy, TransientModelError
 from ._scripted import (
     CallTool,
     Fail,
@@ -28,8 +32,13 @@ from ._types import (
     Usage,
 )
 
+if TYPE_CHECKING:
+    from ._anthropic import AnthropicProvider
+    from ._openai import OpenAIChatProvider
+
 __all__ = [
     "OPENAI_COMPATIBLE_PROVIDERS",
+    "AnthropicProvider",
     "CallTool",
     "Fail",
     "Invoke",
@@ -39,8 +48,11 @@ __all__ = [
     "ModelProvider",
     "ModelReply",
     "ModelRequest",
+    "OpenAIChatProvider",
+    "ProviderConfigError",
     "RawToolCall",
     "ReplyItem",
+    "RetryPolicy",
     "Role",
     "Script",
     "ScriptBook",
@@ -49,7 +61,21 @@ __all__ = [
     "Text",
     "ToolCall",
     "ToolSpec",
+    "TransientModelError",
     "Usage",
     "create_provider",
     "known_providers",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Provider classes load their SDKs on first use, not when branchscope is imported."""
+    if name == "OpenAIChatProvider":
+        from ._openai import OpenAIChatProvider
+
+        return OpenAIChatProvider
+    if name == "AnthropicProvider":
+        from ._anthropic import AnthropicProvider
+
+        return AnthropicProvider
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
