@@ -1,0 +1,492 @@
+"""Coordination faults found in a run, one line each, most important first.
+
+The order is the order a person debugging a parallel workflow should read them in:
+an identity mismatch (one branch validated as another agent) explains everything
+downstream of it, so it comes first; then barriers that fired with failure; then other
+root-cause failures; then work left open; then a success that delivered nothing.
+A failure that climbs from a branch to its parents and the run is reported once, at its
+root cause, with the consequences in the detail.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Literal, TypeAlias
+
+from . import semconv as sc
+from .model import BarrierView, BranchView, RunView, SpanRecord, StepView, TraceSet
+
+__all__ = ["Diagnostic", "DiagnosticKind", "Severity", "diagnose", "diagnose_all"]
+
+Severity: TypeAlias = Literal["error", "warning"]
+
+_BRANCH_FAILED_STATUS = "failed"
+_OUTCOME_FIRED = "fired"
+_OUTCOME_FIRED_WITH_FAILURE = "fired_with_failure"
+_TITLE_TEXT_MAX = 120
+
+# The validator's error forms name the agent whose edges were checked:
+#   Agent AgentC cannot invoke: ['Orchestrator']
+#   Agent 'AgentC' cannot terminate the workflow (no edge to End)
+_CANNOT = re.compile(
+    r"""\bAgent\s+(?:'(?P<single>[^']+)'|"(?P<double>[^"]+)"|(?P<bare>[^\s'":]+))"""
+    r"""\s+cannot\s+(?:invoke|terminate)\b"""
+)
+
+
+class DiagnosticKind(StrEnum):
+    """What went wrong; the values are stable strings for filters and ``check`` output."""
+
+    IDENTITY_MISMATCH = "identity_mismatch"
+    BARRIER_FAILED = "barrier_failed"
+    BRANCH_FAILED = "branch_failed"
+    STEP_FAILED = "step_failed"
+    """A failed step outside any branch (traces from other runtimes)."""
+    RUN_FAILED = "run_failed"
+    OPEN_BRANCH = "open_branch"
+    OPEN_BARRIER = "open_barrier"
+    EMPTY_SUCCESS = "empty_success"
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """One fault, with the place to jump to (``span_id``) and who was involved."""
+
+    severity: Severity
+    kind: str
+    """A :class:`DiagnosticKind` value."""
+    title: str
+    """One line for a list."""
+    detail: str
+    """What happened and why it matters, a few lines."""
+    trace_id: str
+    span_id: str | None
+    branch_id: str | None
+    agents: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return f"{self.severity}: {self.title}"
+
+
+def diagnose_all(traces: TraceSet) -> list[Diagnostic]:
+    """Diagnostics of every run, most important kind first, then runs newest first."""
+    found = [d for run in traces.runs for d in diagnose(run)]
+    order = list(DiagnosticKind)
+    return sorted(found, key=lambda d: _rank(d.kind, order))
+
+
+def diagnose(run: RunView) -> list[Diagnostic]:
+    """The faults of one run, most important first; an empty list for a clean run."""
+    mismatches = _identity_mismatches(run)
+    barriers = _failed_barriers(run)
+    failures = _failures(run, mismatches)
+    found = [*mismatches, *barriers, *failures]
+    if run.success is False and not any(d.severity == "error" for d in found):
+        found.append(_run_failed(run))
+    found.extend(_open_work(run))
+    if _empty_success(run):
+        found.append(
+            Diagnostic(
+                severity="warning",
+                kind=DiagnosticKind.EMPTY_SUCCESS,
+                title="Run reported success but delivered no final response",
+                detail=(
+                    "The run span says success, yet carries no final response: the result "
+                    "was lost between the last branch and the run."
+                ),
+                trace_id=run.trace_id,
+                span_id=run.span.span_id if run.span else None,
+                branch_id=None,
+                agents=(),
+            )
+        )
+    return found
+
+
+# --- 1. identity mismatch -------------------------------------------------------------------
+
+
+def _identity_mismatches(run: RunView) -> list[Diagnostic]:
+    found: list[Diagnostic] = []
+    reported: set[tuple[str, str, str]] = set()
+    for step in run.steps:
+        validated_as = _step_validated_as(step)
+        if step.agent is None or validated_as is None:
+            continue
+        key = (step.branch_id or step.span.span_id, step.agent, validated_as)
+        if key not in reported:
+            reported.add(key)
+            found.append(_mismatch(run, step.branch_id, step, step.agent, validated_as, step.error))
+    reported_branches = {d.branch_id for d in found}
+    for branch in run.branches:
+        if branch.branch_id in reported_branches:
+            continue
+        own = _branch_agent(branch)
+        texts = _branch_texts(branch)
+        named = None if own is None else _other_agent_named(texts, own)
+        if own is not None and named is not None and not _failed_from_below(run, branch):
+            last = branch.steps[-1] if branch.steps else None
+            found.append(_mismatch(run, branch.branch_id, last, own, named, texts[0]))
+    return found
+
+
+def _step_validated_as(step: StepView) -> str | None:
+    """The other agent a step was validated as: from the attributes, else from error text."""
+    if step.agent is None:
+        return None
+    if step.identity_mismatch:
+        return step.validated_agent
+    return _other_agent_named(_step_texts(step), step.agent)
+
+
+def _branch_agent(branch: BranchView) -> str | None:
+    """The agent a branch was running when it ended."""
+    if branch.steps and branch.steps[-1].agent:
+        return branch.steps[-1].agent
+    value = branch.span.attributes.get(sc.BRANCH_AGENT) if branch.span is not None else None
+    return value if isinstance(value, str) and value else None
+
+
+def _mismatch(
+    run: RunView,
+    branch_id: str | None,
+    step: StepView | None,
+    agent: str,
+    validated_as: str,
+    evidence: str | None,
+) -> Diagnostic:
+    where = f"{branch_id}: " if branch_id else ""
+    if step is None:
+        subject = f"A step of {branch_id}"
+    elif step.index is not None and branch_id:
+        subject = f"Step {step.index} of {branch_id}"
+    else:
+        subject = f"The step {step.span.name!r}"
+    lines = [
+        f"{subject} ran {agent}, but its action was validated as {validated_as}, "
+        f"against {validated_as}'s outgoing edges instead of {agent}'s.",
+        "Another agent's identity reached this step's validation: "
+        "the signature of a parallel-dispatch identity race.",
+    ]
+    if evidence:
+        lines.insert(1, f"Validation error: {evidence}")
+    consequence = _consequence(run, branch_id, include_self=True)
+    if consequence:
+        lines.append(consequence)
+    span = step.span if step is not None else _branch_span(run, branch_id)
+    return Diagnostic(
+        severity="error",
+        kind=DiagnosticKind.IDENTITY_MISMATCH,
+        title=f"{where}{agent}'s step was validated as {validated_as}",
+        detail="\n".join(lines),
+        trace_id=run.trace_id,
+        span_id=span.span_id if span is not None else None,
+        branch_id=branch_id,
+        agents=(agent, validated_as),
+    )
+
+
+def _other_agent_named(texts: Iterable[str], own: str) -> str | None:
+    """The first agent an error text names as the validated one, when it is not *own*."""
+    for text in texts:
+        for match in _CANNOT.finditer(text):
+            name = match.group("single") or match.group("double") or match.group("bare")
+            if name and name != own:
+                return name
+    return None
+
+
+def _step_texts(step: StepView) -> list[str]:
+    value = step.span.attributes.get(sc.VALIDATION_ERROR)
+    texts = [step.error, value if isinstance(value, str) else None, step.span.status_message]
+    return _unique(texts)
+
+
+def _branch_texts(branch: BranchView) -> list[str]:
+    texts = [branch.error]
+    if branch.span is not None:
+        value = branch.span.attributes.get(sc.BRANCH_ERROR)
+        texts += [branch.span.status_message, value if isinstance(value, str) else None]
+    return _unique(texts)
+
+
+def _failed_from_below(run: RunView, branch: BranchView) -> bool:
+    """Whether a branch's failure came from a child or a barrier it was waiting on."""
+    if any(c.status == _BRANCH_FAILED_STATUS for c in run.children_of(branch.branch_id)):
+        return True
+    return any(
+        b.resolver_branch == branch.branch_id and b.outcome == _OUTCOME_FIRED_WITH_FAILURE
+        for b in run.barriers
+    )
+
+
+# --- 2. barriers that fired with failure ----------------------------------------------------
+
+
+def _failed_barriers(run: RunView) -> list[Diagnostic]:
+    found = []
+    for barrier in run.barriers:
+        if barrier.outcome != _OUTCOME_FIRED_WITH_FAILURE:
+            continue
+        failed = barrier.failed
+        n_failed = len(failed) or barrier.failed_count
+        total = len(barrier.candidates) or barrier.arrived_count + barrier.failed_count
+        title = f"{_barrier_label(barrier)} fired with failure"
+        if total:
+            title += f": {n_failed} of {total} {_plural(total, 'branch', 'branches')} failed"
+        lines = []
+        agents: list[str] = []
+        for branch_id in failed:
+            branch = run.branch(branch_id)
+            error = branch.error if branch is not None else None
+            if branch is not None:
+                agents += branch.agents
+            lines.append(f"{_branch_label(run, branch_id)} failed: {error or 'no error recorded'}")
+        if not failed and barrier.failed_count:
+            lines.append(f"{barrier.failed_count} candidate(s) failed (no links to say which).")
+        lines.append(f"Arrived: {', '.join(barrier.arrived) or barrier.arrived_count or 'none'}.")
+        if barrier.min_ratio is not None:
+            lines.append(f"The convergence policy needed min_ratio {barrier.min_ratio:g}.")
+        if barrier.resolver_branch:
+            consequence = _consequence(run, barrier.resolver_branch, include_self=True)
+            lines.append(consequence or f"Its resolver was {barrier.resolver_branch}.")
+        found.append(
+            Diagnostic(
+                severity="error",
+                kind=DiagnosticKind.BARRIER_FAILED,
+                title=title,
+                detail="\n".join(lines),
+                trace_id=run.trace_id,
+                span_id=barrier.span.span_id if barrier.span else None,
+                branch_id=barrier.resolver_branch,
+                agents=tuple(dict.fromkeys(agents)),
+            )
+        )
+    return found
+
+
+# --- 3. root-cause failures -----------------------------------------------------------------
+
+
+def _failures(run: RunView, mismatches: list[Diagnostic]) -> list[Diagnostic]:
+    explained = {d.branch_id for d in mismatches if d.branch_id}
+    for barrier in run.barriers:
+        if barrier.outcome == _OUTCOME_FIRED_WITH_FAILURE:
+            explained.update(barrier.failed)
+            if barrier.resolver_branch:
+                explained.add(barrier.resolver_branch)
+    tolerated = {
+        branch_id: barrier.barrier_id
+        for barrier in run.barriers
+        if barrier.outcome == _OUTCOME_FIRED
+        for branch_id in barrier.failed
+    }
+    found = []
+    for branch in _root_failures(run):
+        if branch.branch_id in explained:
+            continue
+        by = tolerated.get(branch.branch_id)
+        error = branch.error or _last_step_error(branch)
+        lines = [error or "The branch failed without an error message."]
+        if by is not None:
+            lines.append(f"{by} tolerated the failure under its convergence policy.")
+        consequence = _consequence(run, branch.branch_id)
+        if consequence:
+            lines.append(consequence)
+        span = branch.span or (branch.steps[-1].span if branch.steps else None)
+        found.append(
+            Diagnostic(
+                severity="warning" if by is not None else "error",
+                kind=DiagnosticKind.BRANCH_FAILED,
+                title=f"{_branch_label(run, branch.branch_id)} failed"
+                + (f": {_one_line(error)}" if error else "")
+                + (f" (tolerated by {by})" if by is not None else ""),
+                detail="\n".join(lines),
+                trace_id=run.trace_id,
+                span_id=span.span_id if span is not None else None,
+                branch_id=branch.branch_id,
+                agents=branch.agents,
+            )
+        )
+    mismatched_spans = {d.span_id for d in mismatches}
+    known = {b.branch_id for b in run.branches}
+    for step in run.steps:
+        if (
+            step.failed
+            and step.branch_id not in known
+            and step.span.span_id not in mismatched_spans
+        ):
+            who = step.agent or step.span.name
+            found.append(
+                Diagnostic(
+                    severity="error",
+                    kind=DiagnosticKind.STEP_FAILED,
+                    title=f"{who}'s step failed"
+                    + (f": {_one_line(step.error)}" if step.error else ""),
+                    detail=step.error or "The step failed without an error message.",
+                    trace_id=run.trace_id,
+                    span_id=step.span.span_id,
+                    branch_id=step.branch_id,
+                    agents=(step.agent,) if step.agent else (),
+                )
+            )
+    return found
+
+
+def _root_failures(run: RunView) -> list[BranchView]:
+    """Failed branches none of whose children failed: where failures start."""
+    failed = {b.branch_id for b in run.branches if b.status == _BRANCH_FAILED_STATUS}
+    return [
+        b
+        for b in run.branches
+        if b.branch_id in failed
+        and not any(c.branch_id in failed for c in run.children_of(b.branch_id))
+    ]
+
+
+def _run_failed(run: RunView) -> Diagnostic:
+    roots = _root_failures(run)
+    lines = [run.error or "The run failed without an error message."]
+    if roots:
+        names = ", ".join(_branch_label(run, b.branch_id) for b in roots)
+        lines.append(f"Failed first: {names}.")
+    return Diagnostic(
+        severity="error",
+        kind=DiagnosticKind.RUN_FAILED,
+        title="Run failed" + (f": {_one_line(run.error)}" if run.error else ""),
+        detail="\n".join(lines),
+        trace_id=run.trace_id,
+        span_id=run.span.span_id if run.span else None,
+        branch_id=None,
+        agents=tuple(dict.fromkeys(a for b in roots for a in b.agents)),
+    )
+
+
+def _consequence(run: RunView, branch_id: str | None, *, include_self: bool = False) -> str:
+    """Where a failure went from *branch_id*: the failed ancestors, and the run."""
+    chain: list[str] = []
+    branch = run.branch(branch_id) if branch_id else None
+    if branch is not None and include_self and branch.status == _BRANCH_FAILED_STATUS:
+        chain.append(_branch_label(run, branch.branch_id))
+    seen: set[str] = set()
+    while branch is not None and branch.parent_id and branch.parent_id not in seen:
+        seen.add(branch.parent_id)
+        branch = run.branch(branch.parent_id)
+        if branch is None or branch.status != _BRANCH_FAILED_STATUS:
+            break
+        chain.append(_branch_label(run, branch.branch_id))
+    parts = []
+    if chain:
+        parts.append(f"The failure reached {', then '.join(chain)}")
+    if run.success is False:
+        parts.append("the run failed" if chain else "The run failed")
+    return " and ".join(parts) + "." if parts else ""
+
+
+# --- 4. work left open ----------------------------------------------------------------------
+
+
+def _open_work(run: RunView) -> list[Diagnostic]:
+    found = []
+    for branch in run.branches:
+        if not branch.open:
+            continue
+        if branch.span is None:
+            why = (
+                "Its branch span is missing from the trace: the branch never ended "
+                "(the run stopped, crashed or lost it while it was running)."
+            )
+            span = branch.steps[-1].span if branch.steps else None
+        else:
+            why = "Its branch span ended without a status (terminated, failed or abandoned)."
+            span = branch.span
+        found.append(
+            Diagnostic(
+                severity="warning",
+                kind=DiagnosticKind.OPEN_BRANCH,
+                title=f"{_branch_label(run, branch.branch_id)} never settled",
+                detail=why,
+                trace_id=run.trace_id,
+                span_id=span.span_id if span is not None else None,
+                branch_id=branch.branch_id,
+                agents=branch.agents,
+            )
+        )
+    for barrier in run.barriers:
+        if not barrier.open:
+            continue
+        settled = set(barrier.arrived) | set(barrier.failed)
+        waiting = [c for c in barrier.candidates if c not in settled]
+        title = f"{_barrier_label(barrier)} never fired"
+        if barrier.candidates:
+            title += f": {barrier.arrived_count} of {len(barrier.candidates)} arrived"
+        detail = "The barrier span ended without an outcome, so its resolver never resumed."
+        if waiting:
+            detail += f"\nStill waiting for: {', '.join(_branch_label(run, w) for w in waiting)}."
+        agents = [a for w in waiting if (b := run.branch(w)) is not None for a in b.agents]
+        found.append(
+            Diagnostic(
+                severity="warning",
+                kind=DiagnosticKind.OPEN_BARRIER,
+                title=title,
+                detail=detail,
+                trace_id=run.trace_id,
+                span_id=barrier.span.span_id if barrier.span else None,
+                branch_id=barrier.resolver_branch,
+                agents=tuple(dict.fromkeys(agents)),
+            )
+        )
+    return found
+
+
+# --- 5. success with nothing delivered ------------------------------------------------------
+
+
+def _empty_success(run: RunView) -> bool:
+    """Only a run span that states success itself counts (others do not record responses)."""
+    if run.span is None or run.span.attributes.get(sc.RUN_SUCCESS) is not True:
+        return False
+    return not (run.final_response or "").strip()
+
+
+# --- wording helpers ------------------------------------------------------------------------
+
+
+def _branch_label(run: RunView, branch_id: str) -> str:
+    branch = run.branch(branch_id)
+    agents = branch.agents if branch is not None else ()
+    return f"{branch_id} ({', '.join(agents)})" if agents else branch_id
+
+
+def _barrier_label(barrier: BarrierView) -> str:
+    where = " at ".join(x for x in (barrier.kind, barrier.node) if x)
+    return f"{barrier.barrier_id} ({where})" if where else barrier.barrier_id
+
+
+def _branch_span(run: RunView, branch_id: str | None) -> SpanRecord | None:
+    branch = run.branch(branch_id) if branch_id else None
+    return branch.span if branch is not None else None
+
+
+def _last_step_error(branch: BranchView) -> str | None:
+    return next((s.error for s in reversed(branch.steps) if s.error), None)
+
+
+def _one_line(text: str) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line if len(line) <= _TITLE_TEXT_MAX else line[: _TITLE_TEXT_MAX - 3] + "..."
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return one if n == 1 else many
+
+
+def _unique(texts: Iterable[str | None]) -> list[str]:
+    return list(dict.fromkeys(t for t in texts if t))
+
+
+def _rank(kind: str, order: list[DiagnosticKind]) -> int:
+    return order.index(DiagnosticKind(kind)) if kind in order else len(order)

@@ -1,0 +1,229 @@
+"""Property tests for the reader: round trips, garbage tolerance, and views of any span soup."""
+
+from __future__ import annotations
+
+import codecs
+import json
+from dataclasses import replace
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from branchscope.tracing import semconv as sc
+from branchscope.tracing.diagnostics import diagnose
+from branchscope.tracing.model import AttributeValue, SpanEvent, SpanLink, SpanRecord
+from branchscope.tracing.reader import build_runs, read_spans
+
+from .fixtures.otlp_encoding import Style, encode_line
+
+_SETTINGS = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+_hex = st.binary(min_size=8, max_size=8).map(bytes.hex)
+_trace_hex = st.binary(min_size=16, max_size=16).map(bytes.hex)
+_int64 = st.integers(-(2**63), 2**63 - 1)
+_time = st.integers(0, 2**63 - 1)
+_floats = st.floats(allow_nan=False, allow_infinity=False)
+_values: st.SearchStrategy[AttributeValue] = st.one_of(
+    st.none(),
+    st.text(max_size=12),
+    st.booleans(),
+    _int64,
+    _floats,
+    st.lists(st.text(max_size=5), max_size=3).map(tuple),
+    st.lists(st.booleans(), max_size=3).map(tuple),
+    st.lists(_int64, max_size=3).map(tuple),
+    st.lists(_floats, max_size=3).map(tuple),
+)
+_attrs = st.dictionaries(st.text(max_size=10), _values, max_size=4)
+
+_spans = st.builds(
+    SpanRecord,
+    trace_id=_trace_hex,
+    span_id=_hex,
+    parent_span_id=st.none() | _hex.filter(lambda h: h != "0" * 16),
+    name=st.text(max_size=20),
+    start_ns=_time,
+    end_ns=_time,
+    status=st.sampled_from(["unset", "ok", "error"]),
+    status_message=st.none() | st.text(min_size=1, max_size=20),
+    attributes=_attrs,
+    links=st.lists(st.builds(SpanLink, _trace_hex, _hex, _attrs), max_size=2).map(tuple),
+    events=st.lists(st.builds(SpanEvent, st.text(max_size=8), _time, _attrs), max_size=2).map(
+        tuple
+    ),
+    resource=st.dictionaries(st.text(max_size=8), _values, max_size=2),
+    scope=st.none() | st.text(min_size=1, max_size=8),
+    source=st.none(),
+)
+_styles = st.builds(
+    Style,
+    snake_case=st.booleans(),
+    ids=st.sampled_from(["hex", "HEX", "base64", "base64url"]),
+    ints_as_strings=st.booleans(),
+    enum_names=st.booleans(),
+    extra_fields=st.booleans(),
+)
+
+
+def _without_source(spans: list[SpanRecord]) -> list[SpanRecord]:
+    return [replace(s, source=None) for s in spans]
+
+
+@_SETTINGS
+@given(lines=st.lists(st.tuples(st.lists(_spans, max_size=4), _styles), max_size=5))
+def test_any_spans_round_trip_through_otlp_json_lines(
+    tmp_path: Path, lines: list[tuple[list[SpanRecord], Style]]
+) -> None:
+    path = tmp_path / "round.jsonl"
+    path.write_text("".join(encode_line(spans, style) + "\n" for spans, style in lines), "utf-8")
+
+    got, problems = read_spans(path)
+
+    assert problems == []
+    assert _without_source(got) == [s for spans, _ in lines for s in spans]
+    with_spans = [n for n, (spans, _) in enumerate(lines, start=1) if spans]
+    assert sorted({int(s.source.rsplit(":", 1)[1]) for s in got if s.source}) == with_spans
+
+
+def _is_garbage(raw: bytes) -> bool:
+    """Bytes that a JSON lines reader must reject (not blank, not a JSON object)."""
+    if b"\n" in raw or not raw.strip() or raw.startswith(codecs.BOM_UTF8):
+        return False
+    try:
+        return not isinstance(json.loads(raw.decode("utf-8")), dict)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return True
+
+
+_good = st.lists(_spans, min_size=1, max_size=3).map(lambda spans: ("good", spans))
+_junk = st.one_of(st.text(max_size=30).map(str.encode), st.binary(max_size=30)).filter(_is_garbage)
+_truncated = st.tuples(st.lists(_spans, min_size=1, max_size=2), st.floats(0.05, 0.95))
+_entries = st.lists(
+    st.one_of(
+        _good,
+        _junk.map(lambda raw: ("bad", raw)),
+        _truncated.map(lambda t: ("cut", t)),
+        st.sampled_from([b"", b"   ", b"\r"]).map(lambda raw: ("blank", raw)),
+    ),
+    min_size=1,
+    max_size=8,
+)
+
+
+@_SETTINGS
+@given(entries=_entries, final_newline=st.booleans())
+def test_garbage_lines_lose_no_good_line_and_are_reported_exactly(
+    tmp_path: Path, entries: list[tuple[str, object]], final_newline: bool
+) -> None:
+    raw_lines: list[bytes] = []
+    expected: list[SpanRecord] = []
+    bad_lines: list[int] = []
+    for number, (kind, payload) in enumerate(entries, start=1):
+        if kind == "good":
+            assert isinstance(payload, list)
+            raw_lines.append(encode_line(payload).encode())
+            expected += payload
+        elif kind == "cut":
+            assert isinstance(payload, tuple)
+            text = encode_line(payload[0]).encode()
+            raw_lines.append(text[: max(1, int(len(text) * payload[1]))])
+            bad_lines.append(number)
+        else:
+            assert isinstance(payload, bytes)
+            raw_lines.append(payload)
+            if kind == "bad":
+                bad_lines.append(number)
+    path = tmp_path / "mixed.jsonl"
+    path.write_bytes(b"\n".join(raw_lines) + (b"\n" if final_newline else b""))
+
+    got, problems = read_spans(path)
+
+    assert _without_source(got) == expected
+    assert [p.line for p in problems] == bad_lines
+    assert all(p.path == str(path) for p in problems)
+
+
+# --- views of arbitrary span soups ----------------------------------------------------------
+
+_ids = st.sampled_from([f"{i:016x}" for i in range(1, 7)])
+_names = st.one_of(
+    st.sampled_from(
+        [
+            sc.SPAN_RUN_PREFIX + "w",
+            sc.SPAN_BRANCH_PREFIX + "br_0001",
+            sc.SPAN_STEP_PREFIX + "A",
+            sc.SPAN_STEP_PREFIX,
+            sc.SPAN_CHAT_PREFIX + "m",
+            sc.SPAN_TOOL_PREFIX + "t",
+            sc.SPAN_BARRIER_PREFIX + "bar_0001",
+            "other",
+        ]
+    ),
+    st.text(max_size=10),
+)
+_keys = st.sampled_from(
+    [
+        getattr(sc, name)
+        for name in dir(sc)
+        if name.isupper() and isinstance(getattr(sc, name), str) and "." in getattr(sc, name)
+    ]
+)
+_soup_values: st.SearchStrategy[AttributeValue] = st.one_of(
+    _values,
+    st.sampled_from(
+        [
+            "br_0001",
+            "br_0002",
+            "bar_0001",
+            "A",
+            "B",
+            "failed",
+            "fired_with_failure",
+            "fired",
+            sc.OP_INVOKE_AGENT,
+            sc.OP_INVOKE_WORKFLOW,
+            sc.OP_CHAT,
+            sc.OP_EXECUTE_TOOL,
+            "Agent B cannot invoke: ['C']",
+            ("br_0001", "br_0002"),
+        ]
+    ),
+)
+_soup_attrs = st.dictionaries(_keys, _soup_values, max_size=6)
+_roles = st.sampled_from(
+    [sc.LINK_ROLE_ARRIVED, sc.LINK_ROLE_FAILED, sc.LINK_ROLE_RESUMED_FROM, "x"]
+).map(lambda role: {sc.LINK_ROLE: role})
+_soup_spans = st.builds(
+    SpanRecord,
+    trace_id=st.sampled_from(["a" * 32, "b" * 32]),
+    span_id=_ids,
+    parent_span_id=st.none() | _ids,
+    name=_names,
+    start_ns=st.integers(0, 100),
+    end_ns=st.integers(0, 100),
+    status=st.sampled_from(["unset", "ok", "error"]),
+    status_message=st.none() | st.sampled_from(["boom", "Agent 'C' cannot terminate the workflow"]),
+    attributes=_soup_attrs,
+    links=st.lists(
+        st.builds(SpanLink, st.sampled_from(["a" * 32, "b" * 32]), _ids, _roles), max_size=3
+    ).map(tuple),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(spans=st.lists(_soup_spans, max_size=12))
+def test_build_runs_and_diagnose_never_raise_on_span_soups(spans: list[SpanRecord]) -> None:
+    runs = build_runs(spans)
+
+    assert sorted(r.trace_id for r in runs) == sorted({s.trace_id for s in spans})
+    for run in runs:
+        unique = {s.span_id for s in spans if s.trace_id == run.trace_id}
+        assert sorted(s.span_id for s in run.spans) == sorted(unique)
+        ids = [b.branch_id for b in run.branches]
+        assert len(ids) == len(set(ids))
+        for diagnostic in diagnose(run):
+            assert diagnostic.trace_id == run.trace_id
+            assert "\n" not in diagnostic.title
