@@ -232,9 +232,26 @@ class Coordinator:
         self._add_candidate(group, resumer.id)
         for member in [branch, *others]:
             self._add_candidate(meet, member.id)
+        self._join_open_rendezvous(resumer, meet, group)
         self._emit_barrier_opened(meet, opened_by=ref)
         self._arrive(branch, meet, request)
         return True
+
+    def _join_open_rendezvous(
+        self, resumer: BranchState, meet: BarrierState, group: BarrierState
+    ) -> None:
+        """A new member of ``group`` becomes a candidate of the group's open rendezvous it can
+        reach, unless that rendezvous is itself awaited by ``meet`` (which would deadlock)."""
+        for other in self.barriers.values():
+            if (
+                other is not meet
+                and other.kind == "rendezvous"
+                and other.open
+                and other.group == group.id
+                and other.resolver not in meet.pending
+                and self.topology.can_reach(resumer.agent, other.node, blocked=group.node)
+            ):
+                self._add_candidate(other, resumer.id)
 
     # ------------------------------------------------------------------ arrival and firing
 

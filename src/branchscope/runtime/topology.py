@@ -80,19 +80,45 @@ class Topology:
         return END in self.successors(agent)
 
     def is_rendezvous(self, node: str) -> bool:
-        """A node where independent branches meet: several agent predecessors, or declared."""
+        """A node where independent branches may meet: declared, or with two or more agent
+        predecessors."""
         if node in self.rules.convergence_points:
             return True
         preds = self._predecessors.get(node, frozenset()) - RESERVED_NODES
         return len(preds) >= 2
 
     def can_reach(self, src: str, dst: str, *, blocked: str | None = None) -> bool:
-        """Whether ``src`` can invoke its way to ``dst`` (one edge or more) avoiding ``blocked``."""
-        return any(
-            dst in self.reachable(nxt, blocked=blocked)
-            for nxt in self.successors(src)
-            if nxt == dst or nxt != blocked
-        )
+        """Whether a branch at ``src`` may still come to ``dst``, avoiding ``blocked``.
+
+        Its own edges all count. Further away, a return edge ``P -> X`` (where ``X -> P``
+        exists too) does not: that is how a worker answers the agent that called it, not a
+        way for a distant branch to walk into ``X``. Without this, every caller of a shared
+        worker would look like a meeting point for all its siblings.
+        """
+        successors = self.successors(src)
+        if dst in successors:
+            return True
+        return any(dst in self._forward(nxt, blocked) for nxt in successors if nxt != blocked)
+
+    def _forward(self, start: str, blocked: str | None) -> frozenset[str]:
+        key = (start, blocked)
+        cached = self._forward_cache.get(key)
+        if cached is None:
+            seen = {start}
+            stack = [start]
+            while stack:
+                node = stack.pop()
+                for nxt in self.successors(node):
+                    if nxt in seen or nxt == blocked or node in self.successors(nxt):
+                        continue
+                    seen.add(nxt)
+                    stack.append(nxt)
+            cached = self._forward_cache[key] = frozenset(seen)
+        return cached
+
+    @cached_property
+    def _forward_cache(self) -> dict[tuple[str, str | None], frozenset[str]]:
+        return {}
 
     @cached_property
     def _reach_cache(self) -> dict[tuple[str, str | None], frozenset[str]]:
