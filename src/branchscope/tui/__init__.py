@@ -1,0 +1,12 @@
+"""The terminal trace viewer: run list, fork/barrier timeline, diagnostics and details.
+
+Reads only the trace model (reader and diagnostics), never the runtime, so it opens traces
+written by any process or runtime.
+"""
+
+from __future__ import annotations
+
+from branchscope.tui._app import TraceViewerApp, run_viewer
+from branchscope.tui._timeline import Timeline
+
+__all__ = ["Timeline", "TraceViewerApp", "run_viewer"]

@@ -1,0 +1,116 @@
+"""The trace viewer application: loads traces in a worker, then lists runs and opens them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.worker import get_current_worker
+
+from branchscope.tracing.diagnostics import diagnose
+from branchscope.tracing.model import TraceSet
+from branchscope.tracing.reader import load_traces
+from branchscope.tui._help import HelpScreen
+from branchscope.tui._run_list import RunListScreen
+from branchscope.tui._run_screen import RunScreen
+
+__all__ = ["TraceViewerApp", "run_viewer"]
+
+
+class TraceViewerApp(App[None]):
+    """Lists the runs of some trace files and draws each as a fork/barrier timeline.
+
+    Give either ``paths`` (files or directories, loaded in a background worker with a
+    progress bar) or ``traces`` (already loaded, e.g. in tests).
+    """
+
+    TITLE = "branchscope"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("question_mark", "help", "Keys", key_display="?"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(
+        self, *, paths: Sequence[Path] | None = None, traces: TraceSet | None = None
+    ) -> None:
+        if (paths is None) == (traces is None):
+            raise ValueError("TraceViewerApp needs exactly one of paths= or traces=")
+        super().__init__()
+        self.paths = tuple(Path(p) for p in paths or ())
+        self.traces = traces
+        self.run_list = RunListScreen([str(p) for p in self.paths])
+
+    def get_default_screen(self) -> Screen[None]:
+        return self.run_list
+
+    def on_mount(self) -> None:
+        if self.traces is not None:
+            self._show(self.traces)
+        else:
+            self.sub_title = "loading " + ", ".join(str(p) for p in self.paths)
+            self.run_list.show_loading()
+            self._load()
+
+    @work(thread=True, exclusive=True, group="load")
+    def _load(self) -> None:
+        worker = get_current_worker()
+
+        def progress(done: int, total: int) -> None:
+            if not worker.is_cancelled:
+                self.call_from_thread(self.run_list.show_progress, done, total)
+
+        try:
+            traces = load_traces(self.paths, progress=progress)
+        except Exception as exc:  # a reader bug must not leave the user staring at a spinner
+            if not worker.is_cancelled:
+                self.call_from_thread(self.run_list.show_failure, f"{type(exc).__name__}: {exc}")
+            return
+        if not worker.is_cancelled:
+            self.call_from_thread(self._show, traces)
+
+    def _show(self, traces: TraceSet) -> None:
+        self.traces = traces
+        runs = len(traces.runs)
+        files = len(traces.files)
+        self.sub_title = (
+            f"{runs} run{'s' if runs != 1 else ''} from {files} file{'s' if files != 1 else ''}"
+        )
+        self.run_list.show_traces(traces)
+
+    def on_run_list_screen_run_chosen(self, event: RunListScreen.RunChosen) -> None:
+        self.push_screen(RunScreen(event.run, diagnose(event.run)))
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Keys", "Show every key binding", self.action_help)
+        if isinstance(screen, RunScreen):
+            timeline = screen.timeline
+            yield SystemCommand(
+                "Jump to next error",
+                "Select the next identity mismatch or error in the timeline",
+                screen.action_next_problem,
+            )
+            yield SystemCommand(
+                "Jump to previous error", "Go back one error", screen.action_previous_problem
+            )
+            yield SystemCommand(
+                "Zoom in", "Halve the visible time span", lambda: timeline.action_zoom(1)
+            )
+            yield SystemCommand(
+                "Zoom out", "Double the visible time span", lambda: timeline.action_zoom(-1)
+            )
+            yield SystemCommand("Zoom to fit", "Show the whole run", timeline.action_reset_zoom)
+
+
+def run_viewer(paths: Sequence[Path]) -> None:
+    """Open the viewer on trace files or directories; returns when the user quits."""
+    TraceViewerApp(paths=paths).run()

@@ -1,0 +1,101 @@
+"""The ``?`` screen: every key, grouped by where it works."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Final
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+__all__ = ["KEYS", "HelpScreen", "help_table"]
+
+KEYS: Final[tuple[tuple[str, tuple[tuple[str, str], ...]], ...]] = (
+    (
+        "Run list",
+        (
+            ("↑ ↓  j k", "move between runs"),
+            ("Enter / click", "open the run"),
+            ("/", "filter by workflow, run id or agent"),
+            ("Esc", "clear the filter"),
+        ),
+    ),
+    (
+        "Run",
+        (
+            ("↑ ↓  j k", "previous / next lane (branch)"),
+            ("← →  h l", "pan the time axis; step through items once one is selected"),
+            ("Enter / click", "select the lane's steps and barriers"),
+            ("Esc", "leave item selection, then back to the run list"),
+            ("+  -  0", "zoom in / out / fit the whole run"),
+            ("e  E", "next / previous error or identity mismatch"),
+            ("Tab  d  t", "focus the next panel / diagnostics / timeline"),
+            ("Enter on a diagnostic", "show where it happened"),
+            ("PgUp PgDn  g G", "page / first / last lane"),
+        ),
+    ),
+    (
+        "Everywhere",
+        (
+            ("?", "this help"),
+            ("Ctrl+P", "command palette (jump to next error, zoom…)"),
+            ("q", "quit"),
+        ),
+    ),
+)
+
+_LEGEND: Final = (
+    ("┬ ├ └", "a branch forks children"),
+    ("┤ ┘ ◆3/3", "children arrive at a barrier; it fires with arrived/total"),
+    ("◆2✓1✗", "barrier fired with failures"),
+    ("✗", "failed step or branch"),
+    ("≠", "identity mismatch: the step was validated as another agent"),
+    ("┄ …", "branch still open when the trace ended"),
+)
+
+
+def help_table() -> Table:
+    """Keys and timeline glyphs, as one table."""
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold #5fafff", no_wrap=True)
+    table.add_column()
+    for section, keys in KEYS:
+        table.add_row(Text(section, style="bold underline"), "")
+        for key, what in keys:
+            table.add_row(key, what)
+        table.add_row("", "")
+    table.add_row(Text("Timeline glyphs", style="bold underline"), "")
+    for glyph, what in _LEGEND:
+        table.add_row(glyph, what)
+    return table
+
+
+class HelpScreen(ModalScreen[None]):
+    """Lists the keys; any of Esc, ``?`` or ``q`` closes it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,question_mark,q", "dismiss", "Close"),
+    ]
+
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll {
+        width: 90%;
+        max-width: 84;
+        height: auto;
+        max-height: 90%;
+        border: round $primary;
+        background: $surface;
+        padding: 0 1;
+    }
+    HelpScreen Static { width: 1fr; }
+    """
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll() as body:
+            body.border_title = "Keys"
+            yield Static(help_table())

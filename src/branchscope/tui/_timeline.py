@@ -1,0 +1,348 @@
+"""The timeline widget: one lane per branch drawn with the Line API, only the visible rows.
+
+Row 0 is a sticky time ruler; rows below are lanes, scrolled vertically. Horizontal position
+is not scrolling but the time axis (zoom and pan), so the plot always fits the width.
+Rendered rows are cached per axis and selection, so moving around a 1,000-lane run costs
+only the rows that change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import ClassVar
+
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.actions import SkipAction
+from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from branchscope.tracing.model import RunView
+from branchscope.tui._axis import MAX_ZOOM, TimeAxis
+from branchscope.tui._glyphs import Cell, axis_cells, lane_cells, lane_label, lane_marker
+from branchscope.tui._lanes import Lane, LaneItem, Place, TimelineModel, build_timeline
+from branchscope.tui._palette import assign_colors, cell_style
+
+__all__ = ["Timeline"]
+
+_SEPARATOR = "│"
+_SELECTED_ROW_BG = Style(bgcolor="#2a2a3a")
+_SELECTED_ITEM = Style(reverse=True, bold=True)
+_LABEL_STYLE = Style(color="#d0d0d0")
+_MARKER_STYLE = Style(color="#ff5f87", bold=True)
+_RULER_LABEL = Style(color="#8a8a8a", italic=True)
+
+
+class Timeline(ScrollView, can_focus=True):
+    """A run drawn as lanes on a shared time axis, with a lane/item cursor."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up,k", "cursor_up", "Lane up", show=False),
+        Binding("down,j", "cursor_down", "Lane down", show=False),
+        Binding("left,h", "left", "Pan/prev", show=False),
+        Binding("right,l", "right", "Pan/next", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("home,g", "first", "First lane", show=False),
+        Binding("end,G", "last", "Last lane", show=False),
+        Binding("enter", "select", "Select"),
+        Binding("escape", "unselect", "Back", show=False),
+        Binding("plus,equals_sign", "zoom(1)", "Zoom in", key_display="+"),
+        Binding("minus", "zoom(-1)", "Zoom out", key_display="-"),
+        Binding("0", "reset_zoom", "Fit", show=False),
+    ]
+
+    DEFAULT_CSS = """
+    Timeline {
+        overflow-x: hidden;
+        overflow-y: auto;
+        background: $surface;
+    }
+    """
+
+    selection: reactive[Place] = reactive(Place(0), init=False)
+    """The lane cursor; ``item`` is ``None`` while panning rather than stepping through items."""
+
+    zoom: reactive[int] = reactive(0, init=False)
+    """Zoom level: each level halves the visible time span."""
+
+    class SelectionChanged(Message):
+        """The cursor moved to another lane or item."""
+
+        def __init__(self, timeline: Timeline, lane: Lane, item: LaneItem | None) -> None:
+            super().__init__()
+            self.timeline = timeline
+            self.lane = lane
+            self.item = item
+
+        @property
+        def control(self) -> Timeline:
+            return self.timeline
+
+    def __init__(
+        self,
+        run: RunView,
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.run = run
+        self.model: TimelineModel = build_timeline(run)
+        self._colors = assign_colors(a for lane in self.model.lanes for a in lane.agents)
+        self._axis = TimeAxis.fit(self.model.start_ns, self.model.end_ns, 1)
+        self._rows: LRUCache[tuple[object, ...], list[Cell]] = LRUCache(512)
+        self._strips: LRUCache[tuple[object, ...], Strip] = LRUCache(512)
+        self._label_width = min(
+            40, max((len(lane.label) for lane in self.model.lanes), default=8) + 3
+        )
+        self.lines_rendered = 0
+        """Lines drawn by :meth:`render_line`; evidence that drawing is bounded by the screen."""
+        self.rows_built = 0
+        """Lane rows laid out (cache misses)."""
+
+    # --- geometry --------------------------------------------------------------------------
+    @property
+    def axis(self) -> TimeAxis:
+        return self._axis
+
+    @property
+    def label_width(self) -> int:
+        return max(8, min(self._label_width, self.size.width // 3))
+
+    @property
+    def plot_width(self) -> int:
+        return max(1, self.size.width - self.label_width - 1)
+
+    @property
+    def visible_rows(self) -> range:
+        """Lane rows currently on screen (below the ruler)."""
+        top = round(self.scroll_offset.y)
+        return range(top, min(len(self.model.lanes), top + max(0, self.size.height - 1)))
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.virtual_size = Size(0, max(1, len(self.model.lanes)) + 1)
+        self._axis = self._axis.resized(self.plot_width)
+        self._forget()
+
+    def on_mount(self) -> None:
+        self.virtual_size = Size(0, max(1, len(self.model.lanes)) + 1)
+
+    def _forget(self) -> None:
+        self._strips.clear()
+        self.refresh()
+
+    # --- selection -------------------------------------------------------------------------
+    @property
+    def lane(self) -> Lane | None:
+        lanes = self.model.lanes
+        return lanes[self.selection.row] if 0 <= self.selection.row < len(lanes) else None
+
+    @property
+    def item(self) -> LaneItem | None:
+        lane, index = self.lane, self.selection.item
+        return None if lane is None or index is None else lane.items[index]
+
+    def validate_selection(self, selection: Place) -> Place:
+        lanes = self.model.lanes
+        if not lanes:
+            return Place(0)
+        row = min(len(lanes) - 1, max(0, selection.row))
+        item = selection.item
+        count = len(lanes[row].items)
+        if item is not None:
+            item = min(count - 1, max(0, item)) if count else None
+        return Place(row, item)
+
+    def validate_zoom(self, zoom: int) -> int:
+        return min(MAX_ZOOM, max(0, zoom))
+
+    def watch_selection(self, old: Place, new: Place) -> None:
+        self._scroll_to_row(new.row)
+        item = self.item
+        if item is not None:
+            self._axis = self._axis.revealing(item.start_ns, item.end_ns)
+        self._forget()
+        lane = self.lane
+        if lane is not None:
+            self.post_message(self.SelectionChanged(self, lane, item))
+
+    def watch_zoom(self, old: int, new: int) -> None:
+        item = self.item
+        anchor = None if item is None else (item.start_ns + item.end_ns) // 2
+        self._axis = self._axis.zoomed(new - old, anchor)
+        self._forget()
+
+    def select(self, place: Place) -> None:
+        """Move the cursor to ``place`` (a lane, or an item on it) and show it."""
+        self.selection = Place(place.row, place.item)
+
+    def _scroll_to_row(self, row: int) -> None:
+        lanes_on_screen = max(1, self.size.height - 1)
+        top = round(self.scroll_offset.y)
+        if row < top:
+            self.scroll_to(y=row, animate=False)
+        elif row >= top + lanes_on_screen:
+            self.scroll_to(y=row - lanes_on_screen + 1, animate=False)
+
+    # --- actions ---------------------------------------------------------------------------
+    def _move(self, rows: int) -> None:
+        self.selection = Place(self.selection.row + rows, None)
+
+    def action_cursor_up(self) -> None:
+        self._move(-1)
+
+    def action_cursor_down(self) -> None:
+        self._move(1)
+
+    def action_page_up(self) -> None:
+        self._move(-max(1, self.size.height - 2))
+
+    def action_page_down(self) -> None:
+        self._move(max(1, self.size.height - 2))
+
+    def action_first(self) -> None:
+        self.selection = Place(0, None)
+
+    def action_last(self) -> None:
+        self.selection = Place(len(self.model.lanes) - 1, None)
+
+    def _step(self, delta: int) -> None:
+        current = self.selection
+        assert current.item is not None
+        self.selection = Place(current.row, current.item + delta)
+
+    def action_left(self) -> None:
+        if self.selection.item is None:
+            self.pan(-max(1, self.plot_width // 4))
+        else:
+            self._step(-1)
+
+    def action_right(self) -> None:
+        if self.selection.item is None:
+            self.pan(max(1, self.plot_width // 4))
+        else:
+            self._step(1)
+
+    def action_select(self) -> None:
+        """Step into the lane's items, starting with the first one in view."""
+        lane = self.lane
+        if lane is None or not lane.items or self.selection.item is not None:
+            return
+        view_start = self._axis.view_start_ns
+        first = next((i for i, it in enumerate(lane.items) if it.end_ns >= view_start), 0)
+        self.selection = Place(self.selection.row, first)
+
+    def action_unselect(self) -> None:
+        if self.selection.item is None:
+            raise SkipAction()
+        self.selection = Place(self.selection.row, None)
+
+    def action_zoom(self, delta: int) -> None:
+        self.zoom += delta
+
+    def action_reset_zoom(self) -> None:
+        self.zoom = 0
+
+    def pan(self, columns: int) -> None:
+        """Move the visible time window by ``columns`` (negative: earlier)."""
+        self._axis = self._axis.panned(columns)
+        self._forget()
+
+    # --- mouse -----------------------------------------------------------------------------
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None or offset.y < 1:
+            return
+        row = round(self.scroll_offset.y) + offset.y - 1
+        if not 0 <= row < len(self.model.lanes):
+            return
+        item: int | None = None
+        col = offset.x - self.label_width - 1
+        if 0 <= col < self._axis.width:
+            item = self._cells(row)[col].item
+        self.selection = Place(row, item)
+        self.focus()
+
+    # --- rendering -------------------------------------------------------------------------
+    def _cells(self, row: int) -> list[Cell]:
+        key = (row, self._axis)
+        cells = self._rows.get(key)
+        if cells is None:
+            self.rows_built += 1
+            cells = lane_cells(self.model, row, self._axis)
+            self._rows[key] = cells
+        return cells
+
+    def render_line(self, y: int) -> Strip:
+        self.lines_rendered += 1
+        width = self.size.width
+        base = self.rich_style
+        if y == 0:
+            return self._ruler(base).crop_extend(0, width, base)
+        row = round(self.scroll_offset.y) + y - 1
+        if not self.model.lanes and y == 1:
+            note = f" No branch or step spans in this trace ({len(self.run.spans)} spans)."
+            return Strip([Segment(note, base + _RULER_LABEL)]).crop_extend(0, width, base)
+        if not 0 <= row < len(self.model.lanes):
+            return Strip.blank(width, base)
+        selected = self.selection if self.selection.row == row else None
+        key = (row, self._axis, self.label_width, selected, self.has_focus)
+        strip = self._strips.get(key)
+        if strip is None:
+            strip = Strip(list(self._lane_segments(row, selected, base)))
+            self._strips[key] = strip
+        return strip.crop_extend(0, width, base)
+
+    def _ruler(self, base: Style) -> Strip:
+        axis = self._axis
+        note = f"{axis.factor}×" if axis.zoom else "fit"
+        head = f" time {note}"[: self.label_width]
+        segments = [Segment(f"{head:<{self.label_width}}", base + _RULER_LABEL)]
+        segments.append(Segment(_SEPARATOR, base + cell_style("tick", None)))
+        segments.extend(self._plot_segments(axis_cells(axis), None, base, None))
+        return Strip(segments)
+
+    def _lane_segments(self, row: int, selected: Place | None, base: Style) -> Iterator[Segment]:
+        lane = self.model.lanes[row]
+        text = lane_label(lane, self.label_width)
+        label_style = base + _LABEL_STYLE
+        if selected is not None:
+            label_style += Style(reverse=True) if self.has_focus else Style(underline=True)
+        marker = lane_marker(lane)
+        if marker and text.endswith(marker):
+            yield Segment(text[:-1], label_style)
+            yield Segment(marker, label_style + _MARKER_STYLE)
+        else:
+            yield Segment(text, label_style)
+        yield Segment(_SEPARATOR, base + cell_style("tick", None))
+        row_base = base + _SELECTED_ROW_BG if selected is not None else base
+        item = None if selected is None else selected.item
+        yield from self._plot_segments(self._cells(row), item, row_base, selected)
+
+    def _plot_segments(
+        self, cells: list[Cell], item: int | None, base: Style, selected: Place | None
+    ) -> Iterator[Segment]:
+        run_text: list[str] = []
+        run_key: tuple[object, ...] | None = None
+        run_style = base
+        for cell in cells:
+            chosen = item is not None and cell.item == item
+            key = (cell.role, cell.agent, chosen)
+            if key != run_key:
+                if run_text:
+                    yield Segment("".join(run_text), run_style)
+                run_key, run_text = key, []
+                run_style = base + cell_style(cell.role, cell.agent, self._colors)
+                if chosen:
+                    run_style += _SELECTED_ITEM
+            run_text.append(cell.char)
+        if run_text:
+            yield Segment("".join(run_text), run_style)
