@@ -6,8 +6,11 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 __all__ = ["main"]
+
+DEFAULT_TRACE_DIR = Path("traces")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -15,31 +18,119 @@ def _parser() -> argparse.ArgumentParser:
         prog="branchscope",
         description="Run, trace and inspect parallel multi-agent workflows.",
     )
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     demo = sub.add_parser(
-        "demo", help="run the five-agent parallel demo offline and print a summary"
+        "demo",
+        help="run the traced five-agent parallel demo offline and print a summary",
+        description="Run the seed workflow (an Orchestrator fanning out to three agents) on "
+        "scripted offline models, write its trace, and print a summary.",
     )
-    demo.add_argument("--seed", type=int, default=7, help="latency seed (default 7)")
+    demo.add_argument("--seed", type=int, default=7, help="latency seed (default: 7)")
+    demo.add_argument(
+        "--trace-dir",
+        type=Path,
+        default=DEFAULT_TRACE_DIR,
+        help=f"where to write the trace (default: ./{DEFAULT_TRACE_DIR}/)",
+    )
+    demo.add_argument("--no-trace", action="store_true", help="do not write a trace")
+    demo.add_argument("--view", action="store_true", help="open the trace in the viewer after")
+    view = sub.add_parser(
+        "view",
+        help="browse traces in the terminal UI",
+        description="Open OTLP/JSON lines trace files (or directories of them) in the viewer.",
+    )
+    view.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        help=f"files or directories (default: ./{DEFAULT_TRACE_DIR}/)",
+    )
+    check = sub.add_parser(
+        "check",
+        help="list coordination faults found in traces; exit 1 if any is an error",
+        description="Read traces and print the coordination faults diagnostics find, "
+        "identity mismatches first. Exit status 1 when an error was found, 0 otherwise.",
+    )
+    check.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        help=f"files or directories (default: ./{DEFAULT_TRACE_DIR}/)",
+    )
     return parser
 
 
 def _demo(args: argparse.Namespace) -> int:
     from .demo import format_summary, run_demo
 
-    result = asyncio.run(run_demo(seed=args.seed))
+    if args.no_trace:
+        result = asyncio.run(run_demo(seed=args.seed))
+        print(format_summary(result))
+        return 0 if result.success else 1
+
+    from .tracing import Tracer
+
+    tracer = Tracer(trace_dir=args.trace_dir)
+    try:
+        result = asyncio.run(tracer.run(run_demo, seed=args.seed))
+    finally:
+        tracer.shutdown()
     print(format_summary(result))
+    if tracer.trace_file is not None:
+        print(f"\ntrace written to {tracer.trace_file}")
+        if not args.view:
+            print(f"view it with:    branchscope view {tracer.trace_file}")
+            print("(from a checkout: .venv/bin/branchscope view ...)")
+    if args.view and tracer.trace_file is not None:
+        from .tui import run_viewer
+
+        run_viewer([tracer.trace_file])
     return 0 if result.success else 1
+
+
+def _paths(args: argparse.Namespace) -> list[Path]:
+    return list(args.paths) or [DEFAULT_TRACE_DIR]
+
+
+def _view(args: argparse.Namespace) -> int:
+    from .tui import run_viewer
+
+    run_viewer(_paths(args))
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from .tracing import diagnose_all, load_traces
+
+    traces = load_traces(_paths(args))
+    for problem in traces.problems:
+        print(f"skipped {problem}", file=sys.stderr)
+    findings = diagnose_all(traces)
+    runs = len(traces.runs)
+    for finding in findings:
+        print(f"{finding.severity}: [{finding.kind}] {finding.title}")
+        if finding.detail:
+            for line in finding.detail.splitlines():
+                print(f"    {line}")
+    errors = sum(1 for f in findings if f.severity == "error")
+    print(
+        f"{runs} run{'s' if runs != 1 else ''} read, {errors} error"
+        f"{'s' if errors != 1 else ''}, {len(findings) - errors} warning"
+        f"{'s' if len(findings) - errors != 1 else ''}"
+    )
+    if runs == 0 and not traces.problems:
+        print("no traces found; `branchscope demo` writes one", file=sys.stderr)
+    return 1 if errors else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    handlers = {"demo": _demo, "view": _view, "check": _check}
     try:
-        if args.command == "demo":
-            return _demo(args)
+        return handlers[args.command](args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    return 2
 
 
 if __name__ == "__main__":

@@ -446,9 +446,16 @@ def _open_work(run: RunView) -> list[Diagnostic]:
 
 
 def _empty_success(run: RunView) -> bool:
-    """Only a run span that states success itself counts (others do not record responses)."""
-    if run.span is None or run.span.attributes.get(sc.RUN_SUCCESS) is not True:
+    """Only a run span that states success itself counts (others do not record responses).
+
+    ``branchscope.run.delivered`` says it without the content; older traces only have the
+    final response itself, when content capture was on."""
+    attributes = run.span.attributes if run.span is not None else {}
+    if attributes.get(sc.RUN_SUCCESS) is not True:
         return False
+    delivered = attributes.get(sc.RUN_DELIVERED)
+    if isinstance(delivered, bool):
+        return not delivered
     return not (run.final_response or "").strip()
 
 

@@ -29,8 +29,15 @@ __all__ = [
 ]
 
 AttributeValue: TypeAlias = (
-    str | bool | int | float | tuple[str, ...] | tuple[bool, ...] | tuple[int, ...]
-    | tuple[float, ...] | None
+    str
+    | bool
+    | int
+    | float
+    | tuple[str, ...]
+    | tuple[bool, ...]
+    | tuple[int, ...]
+    | tuple[float, ...]
+    | None
 )
 StatusCode: TypeAlias = Literal["unset", "ok", "error"]
 

@@ -1,0 +1,143 @@
+"""Per-run span bookkeeping for the observer, and the stack of context tokens it attaches.
+
+Kept apart from the event handlers so each stays small: :class:`RunSpans` knows which span
+belongs to which branch, step, call and barrier id; :class:`ContextStack` makes spans current
+and undoes that in LIFO order, per asyncio task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeAlias
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.context import Context
+from opentelemetry.trace import Span, Status, StatusCode
+
+from . import semconv as sc
+
+__all__ = ["CallKey", "ContextStack", "RunSpans", "StepKey", "ToolKey", "is_open", "set_error"]
+
+StepKey: TypeAlias = tuple[str, int]
+CallKey: TypeAlias = tuple[str, int, int]
+ToolKey: TypeAlias = tuple[str, int, str]
+
+
+def set_error(span: Span, message: str) -> None:
+    span.set_status(Status(StatusCode.ERROR, message))
+
+
+def is_open(span: Span | None) -> bool:
+    """True for a span that can still take attributes (started, not ended, sampled)."""
+    return span is not None and span.is_recording()
+
+
+def _owner() -> object:
+    """Who may detach a context token: the running asyncio task, else the thread."""
+    try:
+        task = asyncio.current_task()
+    except RuntimeError:
+        task = None
+    return task if task is not None else threading.get_ident()
+
+
+@dataclass(eq=False, slots=True)
+class _Attachment:
+    key: tuple[object, ...]
+    token: object
+    owner: object
+
+
+class ContextStack:
+    """Context tokens in attach order, across runs: detaching stays LIFO within each task.
+
+    Tokens of another task are never reset here (that would fail, and that task owns its
+    context); a key is detached only from the task that attached it.
+    """
+
+    def __init__(self) -> None:
+        self._attached: list[_Attachment] = []
+
+    def attach(self, key: tuple[object, ...], span: Span) -> None:
+        token = otel_context.attach(trace.set_span_in_context(span))
+        self._attached.append(_Attachment(key, token, _owner()))
+
+    def detach(self, key: tuple[object, ...]) -> None:
+        """Detach ``key`` and whatever this task attached after it."""
+        self._detach_first(lambda a: a.key == key)
+
+    def detach_run(self, run_id: str) -> None:
+        """Detach what a run made current in this task; forget its tokens elsewhere."""
+        self._detach_first(lambda a: a.key[0] == run_id)
+        self._attached = [a for a in self._attached if a.key[0] != run_id]
+
+    def _detach_first(self, match: Callable[[_Attachment], bool]) -> None:
+        owner = _owner()
+        index = next(
+            (i for i, a in enumerate(self._attached) if a.owner == owner and match(a)), None
+        )
+        if index is None:
+            return
+        later = [a for a in self._attached[index:] if a.owner == owner]
+        for attachment in reversed(later):
+            otel_context.detach(attachment.token)  # type: ignore[arg-type]
+            self._attached.remove(attachment)
+
+
+@dataclass(eq=False, slots=True)
+class RunSpans:
+    """The spans of one run, by the per-run ids the events carry."""
+
+    run_id: str
+    span: Span
+    branches: dict[str, Span] = field(default_factory=dict)
+    steps: dict[StepKey, Span] = field(default_factory=dict)
+    step_agents: dict[StepKey, str] = field(default_factory=dict)
+    finished: dict[StepKey, int] = field(default_factory=dict)
+    """Finished steps whose outcome the coordinator has not taken yet, with their end time.
+
+    The runtime reports a step as finished from the step's task and decides only afterwards
+    whether to use its result; the span stays open until then so a ``StepDropped`` can still
+    mark it. It ends (at the recorded time) once an event shows the result was taken.
+    """
+    chats: dict[CallKey, Span] = field(default_factory=dict)
+    tools: dict[ToolKey, Span] = field(default_factory=dict)
+    barriers: dict[str, Span] = field(default_factory=dict)
+    barrier_links: dict[str, set[str]] = field(default_factory=dict)
+
+    def parent(self, *candidates: Span | None) -> Context:
+        """Context of the first known candidate span, else of the run span."""
+        for span in candidates:
+            if span is not None:
+                return trace.set_span_in_context(span)
+        return trace.set_span_in_context(self.span)
+
+    def take_finished(self, branch_id: str) -> None:
+        """The coordinator used the finished steps of ``branch_id``: end their spans."""
+        for key in [k for k in self.finished if k[0] == branch_id]:
+            end = self.finished.pop(key)
+            span = self.steps.get(key)
+            if is_open(span):
+                assert span is not None
+                span.end(end_time=end)
+
+    def end_leftovers(self, time_ns: int | None) -> None:
+        """End whatever the runtime left open, children before parents (not the run span)."""
+        for branch_id in {key[0] for key in self.finished}:
+            self.take_finished(branch_id)
+        for span in (*self.tools.values(), *self.chats.values(), *self.steps.values()):
+            if is_open(span):
+                span.end(end_time=time_ns)
+        for span in self.barriers.values():
+            if is_open(span):
+                span.set_attribute(sc.BARRIER_OUTCOME, "cancelled")
+                span.set_attribute(sc.BARRIER_CANCEL_REASON, "still open when the run ended")
+                span.end(end_time=time_ns)
+        for span in self.branches.values():
+            if is_open(span):
+                span.set_attribute(sc.BRANCH_STATUS, "abandoned")
+                span.end(end_time=time_ns)
