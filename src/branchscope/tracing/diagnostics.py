@@ -171,11 +171,18 @@ def _mismatch(
         "Another agent's identity reached this step's validation: "
         "the signature of a parallel-dispatch identity race.",
     ]
-    if evidence:
-        lines.insert(1, f"Validation error: {evidence}")
-    consequence = _consequence(run, branch_id, include_self=True)
-    if consequence:
-        lines.append(consequence)
+    if step is not None and step.valid is True:
+        lines.insert(
+            1,
+            f"Validation passed only because {validated_as}'s edges happen to allow "
+            f"{list(step.targets) or 'this action'}: the latent form, wrong but silent.",
+        )
+    else:
+        if evidence:
+            lines.insert(1, f"Validation error: {evidence}")
+        consequence = _consequence(run, branch_id, include_self=True)
+        if consequence:
+            lines.append(consequence)
     span = step.span if step is not None else _branch_span(run, branch_id)
     return Diagnostic(
         severity="error",
