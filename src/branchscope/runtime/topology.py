@@ -120,6 +120,17 @@ class Topology:
     def _forward_cache(self) -> dict[tuple[str, str | None], frozenset[str]]:
         return {}
 
+    def reaching(self, target: str) -> frozenset[str]:
+        """Nodes from which ``target`` can be reached (inclusive): one walk, edges reversed."""
+        seen = {target}
+        stack = [target]
+        while stack:
+            for prev in self._predecessors.get(stack.pop(), frozenset()):
+                if prev not in seen:
+                    seen.add(prev)
+                    stack.append(prev)
+        return frozenset(seen)
+
     @cached_property
     def _reach_cache(self) -> dict[tuple[str, str | None], frozenset[str]]:
         return {}
@@ -237,8 +248,9 @@ def _check_graph(topology: Topology, edges: list[tuple[str, str]]) -> None:
     for agent in topology.agents:
         if agent not in reachable:
             raise TopologyError(f"agent {agent!r} is unreachable from Start")
+    reaches_end = topology.reaching(END)
     for agent in topology.agents:
-        if END not in topology.reachable(agent):
+        if agent not in reaches_end:
             raise TopologyError(f"agent {agent!r} cannot reach End (every agent needs a way out)")
     limit = topology.rules.max_agents
     if limit is not None and len(topology.agents) > limit:

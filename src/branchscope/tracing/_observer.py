@@ -314,7 +314,7 @@ class TracingObserver:
             problems.append(event.error)
         if problems:
             set_error(span, redact_text("; ".join(problems)))
-        run.finished[key] = event.time_ns
+        run.mark_finished(key, event.time_ns)
 
     def _step_dropped(self, run: RunSpans, event: StepDropped) -> None:
         key = (event.branch_id, event.step_index)

@@ -104,6 +104,8 @@ class RunSpans:
     whether to use its result; the span stays open until then so a ``StepDropped`` can still
     mark it. It ends (at the recorded time) once an event shows the result was taken.
     """
+    _finished_by_branch: dict[str, set[StepKey]] = field(default_factory=dict)
+    """The keys of ``finished`` by branch, so taking them does not scan every branch."""
     chats: dict[CallKey, Span] = field(default_factory=dict)
     tools: dict[ToolKey, Span] = field(default_factory=dict)
     barriers: dict[str, Span] = field(default_factory=dict)
@@ -116,10 +118,16 @@ class RunSpans:
                 return trace.set_span_in_context(span)
         return trace.set_span_in_context(self.span)
 
+    def mark_finished(self, key: StepKey, time_ns: int) -> None:
+        self.finished[key] = time_ns
+        self._finished_by_branch.setdefault(key[0], set()).add(key)
+
     def take_finished(self, branch_id: str) -> None:
         """The coordinator used the finished steps of ``branch_id``: end their spans."""
-        for key in [k for k in self.finished if k[0] == branch_id]:
-            end = self.finished.pop(key)
+        for key in self._finished_by_branch.pop(branch_id, set()):
+            end = self.finished.pop(key, None)
+            if end is None:
+                continue
             span = self.steps.get(key)
             if is_open(span):
                 assert span is not None
@@ -127,7 +135,7 @@ class RunSpans:
 
     def end_leftovers(self, time_ns: int | None) -> None:
         """End whatever the runtime left open, children before parents (not the run span)."""
-        for branch_id in {key[0] for key in self.finished}:
+        for branch_id in list(self._finished_by_branch):
             self.take_finished(branch_id)
         for span in (*self.tools.values(), *self.chats.values(), *self.steps.values()):
             if is_open(span):
