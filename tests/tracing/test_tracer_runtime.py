@@ -241,6 +241,8 @@ async def test_a_barrier_with_1000_arrivals_keeps_every_link_in_the_file(tmp_pat
     assert len(fork["links"]) == n
     assert "droppedLinksCount" not in fork
     branch_ids = {s["spanId"] for s in spans if s["name"].startswith("branch ")}
+    assert len(branch_ids) == n + 1  # no span dropped on the way to the file
+    assert sum(s["name"].startswith("invoke_agent ") for s in spans) == result.total_steps
     assert {lk["spanId"] for lk in fork["links"]} <= branch_ids
     assert _attr(fork, sc.BARRIER_ARRIVED) == str(n)  # int64 as a decimal string
 
