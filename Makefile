@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck unit bench stress examples clean
+.PHONY: install demo view test lint typecheck unit bench stress clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,9 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/branchscope demo
+
+view: $(STAMP)
+	$(BIN)/branchscope view traces
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks examples

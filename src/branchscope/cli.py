@@ -77,15 +77,24 @@ def _demo(args: argparse.Namespace) -> int:
         tracer.shutdown()
     print(format_summary(result))
     if tracer.trace_file is not None:
-        print(f"\ntrace written to {tracer.trace_file}")
+        shown = _shown(tracer.trace_file)
+        print(f"\ntrace written to {shown}")
         if not args.view:
-            print(f"view it with:    branchscope view {tracer.trace_file}")
-            print("(from a checkout: .venv/bin/branchscope view ...)")
+            print(f"view it with     branchscope view {shown}")
+            print(f"check it with    branchscope check {shown}")
     if args.view and tracer.trace_file is not None:
         from .tui import run_viewer
 
         run_viewer([tracer.trace_file])
     return 0 if result.success else 1
+
+
+def _shown(path: Path) -> Path:
+    """``path`` relative to the working directory when it is inside it."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path
 
 
 def _paths(args: argparse.Namespace) -> list[Path]:
