@@ -127,7 +127,7 @@ def _check(args: argparse.Namespace) -> int:
         f"{'s' if errors != 1 else ''}, {len(findings) - errors} warning"
         f"{'s' if len(findings) - errors != 1 else ''}"
     )
-    if runs == 0 and not traces.problems:
+    if runs == 0:
         print("no traces found; `branchscope demo` writes one", file=sys.stderr)
     return 1 if errors else 0
 
