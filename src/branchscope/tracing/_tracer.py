@@ -168,9 +168,7 @@ class Tracer:
         self._otlp = otlp_exporter_from_env() if use_otlp else None
         if self._otlp is not None:
             self._processors.append(
-                OwnedProcessor(
-                    _batch(self._otlp), guard=self._otlp, timeout=flush_timeout
-                )
+                OwnedProcessor(_batch(self._otlp), guard=self._otlp, timeout=flush_timeout)
             )
         for processor in self._processors:
             self._provider.add_span_processor(processor)
