@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from branchscope.demo import DEMO_TOPOLOGY
 from branchscope.runtime import (
     Agent,
     ExecutionConfig,
@@ -19,22 +20,8 @@ from branchscope.runtime import (
 from branchscope.runtime.events import RunEvent, StepFinished, StepStarted
 from branchscope.runtime.models import ModelRequest
 
-SEED_AGENTS = ["Orchestrator", "AgentA", "AgentB", "AgentC", "AgentD"]
-SEED_TOPOLOGY: dict[str, Any] = {
-    "agents": ["Start", *SEED_AGENTS, "End"],
-    "flows": [
-        "Start -> Orchestrator",
-        "Orchestrator -> AgentA",
-        "Orchestrator -> AgentB",
-        "Orchestrator -> AgentC",
-        "AgentA -> Orchestrator",
-        "AgentB -> Orchestrator",
-        "AgentC -> AgentD",
-        "AgentD -> Orchestrator",
-        "Orchestrator -> End",
-    ],
-    "rules": ["timeout(180)"],
-}
+SEED_AGENTS = [a for a in DEMO_TOPOLOGY["agents"] if a not in ("Start", "End")]
+SEED_TOPOLOGY: dict[str, Any] = DEMO_TOPOLOGY
 
 
 def assemble_word(request: ModelRequest) -> Terminate:

@@ -20,6 +20,7 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
+from branchscope.demo import DEMO_TOPOLOGY as SEED_TOPOLOGY
 from branchscope.runtime import (
     Agent,
     ExecutionConfig,
@@ -36,21 +37,6 @@ from branchscope.runtime import (
 from branchscope.tracing import Tracer
 
 SEED_AGENTS = ("Orchestrator", "AgentA", "AgentB", "AgentC", "AgentD")
-SEED_TOPOLOGY: dict[str, Any] = {
-    "agents": ["Start", *SEED_AGENTS, "End"],
-    "flows": [
-        "Start -> Orchestrator",
-        "Orchestrator -> AgentA",
-        "Orchestrator -> AgentB",
-        "Orchestrator -> AgentC",
-        "AgentA -> Orchestrator",
-        "AgentB -> Orchestrator",
-        "AgentC -> AgentD",
-        "AgentD -> Orchestrator",
-        "Orchestrator -> End",
-    ],
-    "rules": ["timeout(30)"],
-}
 
 
 @contextmanager

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from opentelemetry.trace import StatusCode
 
+from branchscope.demo import DEMO_TOPOLOGY as SEED_TOPOLOGY
 from branchscope.runtime import (
     Agent,
     Fail,
@@ -28,20 +29,6 @@ from branchscope.tracing.reader import load_traces
 from .tracer_events import Pipeline, parent_of, span_id
 
 SEED_AGENTS = ("Orchestrator", "AgentA", "AgentB", "AgentC", "AgentD")
-SEED_TOPOLOGY: dict[str, Any] = {
-    "agents": ["Start", *SEED_AGENTS, "End"],
-    "flows": [
-        "Start -> Orchestrator",
-        "Orchestrator -> AgentA",
-        "Orchestrator -> AgentB",
-        "Orchestrator -> AgentC",
-        "AgentA -> Orchestrator",
-        "AgentB -> Orchestrator",
-        "AgentC -> AgentD",
-        "AgentD -> Orchestrator",
-        "Orchestrator -> End",
-    ],
-}
 
 
 def seed_scripts() -> dict[str, Any]:
