@@ -147,3 +147,52 @@ def test_ids_are_per_run_and_deterministic() -> None:
             ["bar_0001", "bar_0002"],
         )
     )
+
+
+def test_every_tool_call_of_a_reply_gets_its_answer() -> None:
+    """Chat APIs reject a conversation that leaves a tool call unanswered."""
+    topology = parse_topology(
+        {
+            "agents": ["Start", "Boss", "W", "End"],
+            "flows": ["Start -> Boss", "Boss <-> W", "Boss -> End"],
+        }
+    )
+    coordinator = Coordinator(run_id="r", topology=topology, config=ExecutionConfig(), max_steps=5)
+    (first,) = coordinator.start("task").start
+    note = ToolCall("call_note", "note", "{}")
+    invoke = ToolCall("call_invoke", "invoke_agent", "{}")
+    action = InvokeAgent((Invocation("W", "a"), Invocation("W", "b")))
+    reply = (
+        Message("assistant", None, (note, invoke)),
+        Message("tool", "noted", tool_call_id="call_note", name="note"),
+    )
+    outcome = StepOutcome(
+        first.token,
+        first.branch_id,
+        "Boss",
+        1,
+        action,
+        validate_action(action, "Boss", topology),
+        reply,
+    )
+    children = coordinator.on_outcome(outcome).start
+    resumed: list[StepSpec] = []
+    for child in children:
+        done = InvokeAgent((Invocation("Boss", "done"),))
+        call = Message("assistant", None, (ToolCall(f"c{child.token}", "invoke_agent", "{}"),))
+        resumed += coordinator.on_outcome(
+            StepOutcome(
+                child.token,
+                child.branch_id,
+                "W",
+                1,
+                done,
+                validate_action(done, "W", topology),
+                (call,),
+            )
+        ).start
+    (spec,) = resumed
+    asked = [c.id for m in spec.messages if m.role == "assistant" for c in m.tool_calls]
+    answered = [m.tool_call_id for m in spec.messages if m.role == "tool"]
+    assert sorted(asked) == sorted(answered) == ["call_invoke", "call_note"]
+    assert "Results from parallel branches" in (spec.messages[-1].content or "")

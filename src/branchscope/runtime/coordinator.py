@@ -503,18 +503,17 @@ class Coordinator:
         """Give the branch's current agent its next input, answering any open tool call."""
         conv = self._conversation(branch)
         body = f"[from {sender}]\n{text}" if sender else text
-        last = conv[-1] if conv else None
-        if last is not None and last.role == "assistant" and last.tool_calls:
-            for i, call in enumerate(last.tool_calls):
-                conv.append(
-                    Message(
-                        role="tool",
-                        content=body if i == 0 else "done",
-                        tool_call_id=call.id,
-                        name=call.name,
-                    )
-                )
-        else:
+        answered: set[str] = set()
+        index = len(conv) - 1
+        while index >= 0 and conv[index].role == "tool":
+            answered.add(conv[index].tool_call_id or "")
+            index -= 1
+        calls = conv[index].tool_calls if index >= 0 and conv[index].role == "assistant" else ()
+        open_calls = [c for c in calls if c.id not in answered]
+        for i, call in enumerate(open_calls):  # every tool call gets its answer
+            reply = body if i == 0 else "accepted"
+            conv.append(Message(role="tool", content=reply, tool_call_id=call.id, name=call.name))
+        if not open_calls:
             conv.append(Message(role="user", content=body))
 
     def _check_finished(self) -> None:
