@@ -100,3 +100,20 @@ def test_model_config_never_shows_its_key() -> None:
     assert "sk-secret-123" not in repr(config)
     agent = Agent(model_config=config, name="A", registry=None)
     assert "sk-secret-123" not in repr(agent)
+
+
+def test_tool_schemas_come_from_the_signature() -> None:
+    from branchscope.runtime.runner import tool_parameters
+
+    def search(
+        query: str, limit: int = 5, exact: bool = False, tags: list[str] | None = None
+    ) -> str:
+        """Search the notes."""
+        return ""
+
+    schema = tool_parameters(search)
+    assert schema["required"] == ["query"]
+    assert schema["properties"]["query"] == {"type": "string"}
+    assert schema["properties"]["limit"] == {"type": "integer"}
+    assert schema["properties"]["exact"] == {"type": "boolean"}
+    assert schema["properties"]["tags"] == {}  # a union: left open rather than guessed

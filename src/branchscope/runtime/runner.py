@@ -8,9 +8,12 @@ identity, whatever the interleaving.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
-from collections.abc import Mapping
+import typing
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from .actions import (
     INVOKE_AGENT,
@@ -295,10 +298,35 @@ def _user_tools(agent: Agent) -> tuple[ToolSpec, ...]:
         ToolSpec(
             name=name,
             description=(fn.__doc__ or name).strip().splitlines()[0],
-            parameters={"type": "object", "additionalProperties": True},
+            parameters=tool_parameters(fn),
         )
         for name, fn in agent.tools.items()
     )
+
+
+_JSON_TYPES = {str: "string", int: "integer", float: "number", bool: "boolean", list: "array",
+               dict: "object"}  # fmt: skip
+
+
+def tool_parameters(fn: Callable[..., Any]) -> dict[str, Any]:
+    """A JSON schema for a tool function's keyword arguments, read off its signature."""
+    try:
+        signature = inspect.signature(fn)
+        hints = typing.get_type_hints(fn)
+    except (TypeError, ValueError, NameError):
+        return {"type": "object", "additionalProperties": True}
+    properties: dict[str, Any] = {}
+    required: list[str] = []
+    for name, param in signature.parameters.items():
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            continue
+        hint = hints.get(name)
+        origin = typing.get_origin(hint) or hint
+        kind = _JSON_TYPES.get(origin) if isinstance(origin, type) else None
+        properties[name] = {"type": kind} if kind else {}
+        if param.default is param.empty:
+            required.append(name)
+    return {"type": "object", "properties": properties, "required": required}
 
 
 def _render(message: Message) -> str:
