@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -76,6 +77,7 @@ def _assert_clean(coordinator: Coordinator) -> None:
     assert all(b.settled for b in coordinator.branches.values())
 
 
+@pytest.mark.stress
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 10_000), data=st.data())
 def test_any_interleaving_gives_the_same_answer(seed: int, data: st.DataObject) -> None:
