@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
@@ -67,6 +68,7 @@ class TracingObserver:
         self._lock = threading.RLock()
         self._failed = False
         self._warned_links = False
+        self._by_type = self._handlers()
 
     @property
     def capture_content(self) -> bool:
@@ -97,9 +99,9 @@ class TracingObserver:
             run = self._runs.pop(run_id, None)
             if run is None:
                 return
-            run.span.set_attribute(sc.RUN_SUCCESS, False)
-            run.span.set_attribute(sc.RUN_ERROR, redact_text(error))
-            set_error(run.span, redact_text(error))
+            reason = redact_text(error)
+            run.span.set_attributes({sc.RUN_SUCCESS: False, sc.RUN_ERROR: reason})
+            set_error(run.span, reason)
             self._contexts.detach_run(run.run_id)
             run.end_leftovers(time_ns)
             run.span.end(end_time=time_ns)
@@ -110,6 +112,33 @@ class TracingObserver:
 
     # --- dispatch -------------------------------------------------------------------------
 
+    def _handlers(self) -> dict[type[RunEvent], Callable[[RunSpans, Any], None]]:
+        return {
+            RunFinished: self._run_finished,
+            BranchCreated: self._branch_created,
+            BranchSettled: self._branch_settled,
+            StepStarted: self._step_started,
+            StepFinished: self._step_finished,
+            StepDropped: self._step_dropped,
+            ModelCallStarted: self._model_started,
+            ModelCallFinished: self._model_finished,
+            ToolCallStarted: self._tool_started,
+            ToolCallFinished: self._tool_finished,
+            BarrierOpened: self._barrier_opened,
+            BarrierArrived: self._barrier_arrived,
+            BarrierFired: self._barrier_fired,
+            BarrierCancelled: self._barrier_cancelled,
+        }
+
+    def _handler(self, kind: type[RunEvent]) -> Callable[[RunSpans, Any], None] | None:
+        """The handler of an event type, or of the nearest event type it derives from."""
+        handler = self._by_type.get(kind)
+        if handler is None:
+            handler = next((self._by_type[t] for t in kind.__mro__ if t in self._by_type), None)
+            if handler is not None:
+                self._by_type[kind] = handler
+        return handler
+
     def _dispatch(self, event: RunEvent) -> None:
         if isinstance(event, RunStarted):
             self._run_started(event)
@@ -117,35 +146,9 @@ class TracingObserver:
         run = self._runs.get(event.run_id)
         if run is None:
             return
-        match event:
-            case RunFinished():
-                self._run_finished(run, event)
-            case BranchCreated():
-                self._branch_created(run, event)
-            case BranchSettled():
-                self._branch_settled(run, event)
-            case StepStarted():
-                self._step_started(run, event)
-            case StepFinished():
-                self._step_finished(run, event)
-            case StepDropped():
-                self._step_dropped(run, event)
-            case ModelCallStarted():
-                self._model_started(run, event)
-            case ModelCallFinished():
-                self._model_finished(run, event)
-            case ToolCallStarted():
-                self._tool_started(run, event)
-            case ToolCallFinished():
-                self._tool_finished(run, event)
-            case BarrierOpened():
-                self._barrier_opened(run, event)
-            case BarrierArrived():
-                self._barrier_arrived(run, event)
-            case BarrierFired():
-                self._barrier_fired(run, event)
-            case BarrierCancelled():
-                self._barrier_cancelled(run, event)
+        handler = self._handler(type(event))
+        if handler is not None:
+            handler(run, event)
 
     # --- run ------------------------------------------------------------------------------
 
@@ -170,13 +173,16 @@ class TracingObserver:
     def _run_finished(self, run: RunSpans, event: RunFinished) -> None:
         del self._runs[event.run_id]
         span = run.span
-        span.set_attribute(sc.RUN_SUCCESS, event.success)
-        span.set_attribute(sc.RUN_TOTAL_STEPS, event.total_steps)
-        span.set_attribute(sc.RUN_DELIVERED, bool((event.final_response or "").strip()))
+        attributes: dict[str, AttributeValue] = {
+            sc.RUN_SUCCESS: event.success,
+            sc.RUN_TOTAL_STEPS: event.total_steps,
+            sc.RUN_DELIVERED: bool((event.final_response or "").strip()),
+        }
         if event.error:
-            span.set_attribute(sc.RUN_ERROR, redact_text(event.error))
+            attributes[sc.RUN_ERROR] = redact_text(event.error)
         if self._capture and event.final_response is not None:
-            span.set_attribute(sc.RUN_FINAL_RESPONSE, redact_text(event.final_response))
+            attributes[sc.RUN_FINAL_RESPONSE] = redact_text(event.final_response)
+        span.set_attributes(attributes)
         if not event.success:
             set_error(span, redact_text(event.error or "the run failed"))
         self._contexts.detach_run(run.run_id)
@@ -218,10 +224,13 @@ class TracingObserver:
             span = self._branch_created_late(run, event.branch_id, event.agent, event.time_ns)
         if not is_open(span):
             return
-        span.set_attribute(sc.BRANCH_STATUS, event.status)
-        span.set_attribute(sc.BRANCH_STEPS, event.steps)
+        attributes: dict[str, AttributeValue] = {
+            sc.BRANCH_STATUS: event.status,
+            sc.BRANCH_STEPS: event.steps,
+        }
         if event.error:
-            span.set_attribute(sc.BRANCH_ERROR, redact_text(event.error))
+            attributes[sc.BRANCH_ERROR] = redact_text(event.error)
+        span.set_attributes(attributes)
         if event.status == "failed":
             set_error(span, redact_text(event.error or "the branch failed"))
         span.end(end_time=event.time_ns)
@@ -292,24 +301,27 @@ class TracingObserver:
             span = self._start_step(run, *key, event.agent, event.time_ns)
         if not is_open(span) or key in run.finished:
             return
-        span.set_attribute(sc.STEP_KIND, event.kind)
-        span.set_attribute(sc.STEP_TARGETS, list(event.targets))
+        attributes: dict[str, AttributeValue] = {
+            sc.STEP_KIND: event.kind,
+            sc.STEP_TARGETS: list(event.targets),
+        }
         problems: list[str] = []
         validation = event.validation
         if validation is not None:
-            span.set_attribute(sc.VALIDATION_AGENT, validation.agent)
-            span.set_attribute(sc.VALIDATION_VALID, validation.valid)
+            attributes[sc.VALIDATION_AGENT] = validation.agent
+            attributes[sc.VALIDATION_VALID] = validation.valid
             branch_agent = run.step_agents.get(key, event.agent)
             if validation.agent != branch_agent:
-                span.set_attribute(sc.IDENTITY_MISMATCH, True)
+                attributes[sc.IDENTITY_MISMATCH] = True
                 problems.append(
                     f"identity mismatch: step of {branch_agent!r} on {event.branch_id} "
                     f"was validated as {validation.agent!r}"
                 )
             if validation.error:
-                span.set_attribute(sc.VALIDATION_ERROR, redact_text(validation.error))
+                attributes[sc.VALIDATION_ERROR] = redact_text(validation.error)
             if not validation.valid:
                 problems.append(validation.error or "invalid action")
+        span.set_attributes(attributes)
         if event.error and event.error not in problems:
             problems.append(event.error)
         if problems:
@@ -323,8 +335,7 @@ class TracingObserver:
         reason = redact_text(event.reason)
         if is_open(span):
             assert span is not None
-            span.set_attribute(sc.STEP_DROPPED, True)
-            span.set_attribute(sc.STEP_DROP_REASON, reason)
+            span.set_attributes({sc.STEP_DROPPED: True, sc.STEP_DROP_REASON: reason})
             span.end(end_time=run.finished.pop(key, event.time_ns))
             return
         # The step span already ended: record the drop on the run, where it stays visible.
@@ -373,19 +384,21 @@ class TracingObserver:
         if not is_open(span):
             return
         assert span is not None
+        attributes: dict[str, AttributeValue] = {}
         if event.input_tokens is not None:
-            span.set_attribute(sc.GEN_AI_USAGE_INPUT_TOKENS, event.input_tokens)
+            attributes[sc.GEN_AI_USAGE_INPUT_TOKENS] = event.input_tokens
         if event.output_tokens is not None:
-            span.set_attribute(sc.GEN_AI_USAGE_OUTPUT_TOKENS, event.output_tokens)
+            attributes[sc.GEN_AI_USAGE_OUTPUT_TOKENS] = event.output_tokens
         if event.response_model:
-            span.set_attribute(sc.GEN_AI_RESPONSE_MODEL, event.response_model)
+            attributes[sc.GEN_AI_RESPONSE_MODEL] = event.response_model
         if event.finish_reason:
-            span.set_attribute(sc.GEN_AI_RESPONSE_FINISH_REASONS, [event.finish_reason])
+            attributes[sc.GEN_AI_RESPONSE_FINISH_REASONS] = [event.finish_reason]
         if self._capture and (event.content is not None or event.tool_calls):
-            span.set_attribute(
-                sc.GEN_AI_OUTPUT_MESSAGES,
-                output_messages(event.content, event.tool_calls, event.finish_reason),
+            attributes[sc.GEN_AI_OUTPUT_MESSAGES] = output_messages(
+                event.content, event.tool_calls, event.finish_reason
             )
+        if attributes:
+            span.set_attributes(attributes)
         if event.error:
             set_error(span, redact_text(event.error))
         span.end(end_time=event.time_ns)
@@ -474,6 +487,7 @@ class TracingObserver:
         outcome: str,
         arrived: Sequence[str],
         failed: Sequence[str],
+        cancel_reason: str | None = None,
     ) -> Span | None:
         span = run.barriers.get(barrier_id)
         if not is_open(span):
@@ -483,9 +497,14 @@ class TracingObserver:
             self._link_branch(run, barrier_id, branch_id, sc.LINK_ROLE_ARRIVED)
         for branch_id in failed:
             self._link_branch(run, barrier_id, branch_id, sc.LINK_ROLE_FAILED)
-        span.set_attribute(sc.BARRIER_ARRIVED, len(arrived))
-        span.set_attribute(sc.BARRIER_FAILED, len(failed))
-        span.set_attribute(sc.BARRIER_OUTCOME, outcome)
+        attributes: dict[str, AttributeValue] = {
+            sc.BARRIER_ARRIVED: len(arrived),
+            sc.BARRIER_FAILED: len(failed),
+            sc.BARRIER_OUTCOME: outcome,
+        }
+        if cancel_reason is not None:
+            attributes[sc.BARRIER_CANCEL_REASON] = redact_text(cancel_reason)
+        span.set_attributes(attributes)
         self._warn_if_links_dropped(span)
         return span
 
@@ -511,8 +530,8 @@ class TracingObserver:
         span.end(end_time=event.time_ns)
 
     def _barrier_cancelled(self, run: RunSpans, event: BarrierCancelled) -> None:
-        span = self._barrier_closed(run, event.barrier_id, "cancelled", event.arrived, event.failed)
-        if span is None:
-            return
-        span.set_attribute(sc.BARRIER_CANCEL_REASON, redact_text(event.reason))
-        span.end(end_time=event.time_ns)
+        span = self._barrier_closed(
+            run, event.barrier_id, "cancelled", event.arrived, event.failed, event.reason
+        )
+        if span is not None:
+            span.end(end_time=event.time_ns)

@@ -49,22 +49,23 @@ def _owner() -> object:
 class _Attachment:
     key: tuple[object, ...]
     token: object
-    owner: object
 
 
 class ContextStack:
-    """Context tokens in attach order, across runs: detaching stays LIFO within each task.
+    """Context tokens in attach order, per owner (asyncio task, else thread): detaching stays
+    LIFO within each task.
 
     Tokens of another task are never reset here (that would fail, and that task owns its
-    context); a key is detached only from the task that attached it.
+    context); a key is detached only from the task that attached it. Keeping one stack per
+    task makes a detach look only at that task's few tokens, however many steps run at once.
     """
 
     def __init__(self) -> None:
-        self._attached: list[_Attachment] = []
+        self._by_owner: dict[object, list[_Attachment]] = {}
 
     def attach(self, key: tuple[object, ...], span: Span) -> None:
         token = otel_context.attach(trace.set_span_in_context(span))
-        self._attached.append(_Attachment(key, token, _owner()))
+        self._by_owner.setdefault(_owner(), []).append(_Attachment(key, token))
 
     def detach(self, key: tuple[object, ...]) -> None:
         """Detach ``key`` and whatever this task attached after it."""
@@ -73,19 +74,26 @@ class ContextStack:
     def detach_run(self, run_id: str) -> None:
         """Detach what a run made current in this task; forget its tokens elsewhere."""
         self._detach_first(lambda a: a.key[0] == run_id)
-        self._attached = [a for a in self._attached if a.key[0] != run_id]
+        for owner, stack in list(self._by_owner.items()):
+            kept = [a for a in stack if a.key[0] != run_id]
+            if kept:
+                self._by_owner[owner] = kept
+            else:
+                del self._by_owner[owner]
 
     def _detach_first(self, match: Callable[[_Attachment], bool]) -> None:
         owner = _owner()
-        index = next(
-            (i for i, a in enumerate(self._attached) if a.owner == owner and match(a)), None
-        )
+        stack = self._by_owner.get(owner)
+        if not stack:
+            return
+        index = next((i for i, a in enumerate(stack) if match(a)), None)
         if index is None:
             return
-        later = [a for a in self._attached[index:] if a.owner == owner]
-        for attachment in reversed(later):
+        for attachment in reversed(stack[index:]):
             otel_context.detach(attachment.token)  # type: ignore[arg-type]
-            self._attached.remove(attachment)
+        del stack[index:]
+        if not stack:
+            del self._by_owner[owner]
 
 
 @dataclass(eq=False, slots=True)
@@ -142,8 +150,12 @@ class RunSpans:
                 span.end(end_time=time_ns)
         for span in self.barriers.values():
             if is_open(span):
-                span.set_attribute(sc.BARRIER_OUTCOME, "cancelled")
-                span.set_attribute(sc.BARRIER_CANCEL_REASON, "still open when the run ended")
+                span.set_attributes(
+                    {
+                        sc.BARRIER_OUTCOME: "cancelled",
+                        sc.BARRIER_CANCEL_REASON: "still open when the run ended",
+                    }
+                )
                 span.end(end_time=time_ns)
         for span in self.branches.values():
             if is_open(span):

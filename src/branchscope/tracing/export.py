@@ -3,15 +3,15 @@
 One line per export batch, each line one ``TracesData`` object in the OTLP/JSON encoding the
 OpenTelemetry file exporter and the Collector's file exporter write: lowerCamelCase keys,
 lowercase hex ``traceId``/``spanId``/``parentSpanId``, 64-bit integers as decimal strings,
-enums as integers. Spans are encoded by the OTLP exporters' own protobuf encoder, so the file
-holds exactly what a collector would receive.
+enums as integers. The encoding (:mod:`branchscope.tracing._otlp_json_encode`) writes the
+dicts directly and is tested to equal the JSON mapping of the OTLP exporters' protobuf
+encoding, so the file holds exactly what a collector would receive.
 
 The collector side (``OTEL_EXPORTER_OTLP_*``) lives in :mod:`branchscope.tracing._otlp`.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import os
@@ -21,10 +21,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, Final
 
-from google.protobuf.json_format import MessageToDict  # type: ignore[import-untyped,unused-ignore]
-from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+
+from ._otlp_json_encode import encode_spans_json
 
 __all__ = [
     "OtlpJsonFileExporter",
@@ -36,39 +36,11 @@ _log = logging.getLogger("branchscope.tracing")
 
 TRACE_FILE_PREFIX: Final = "branchscope-"
 TRACE_FILE_SUFFIX: Final = ".jsonl"
-_ID_KEYS: Final = ("traceId", "spanId", "parentSpanId")
-
-
-def _b64_to_hex(value: Any) -> Any:
-    if not isinstance(value, str) or not value:
-        return value
-    try:
-        return base64.b64decode(value, validate=True).hex()
-    except ValueError:
-        return value
-
-
-def _hex_ids(node: dict[str, Any]) -> None:
-    for key in _ID_KEYS:
-        if key in node:
-            node[key] = _b64_to_hex(node[key])
 
 
 def encode_traces_data(spans: Sequence[ReadableSpan]) -> dict[str, Any]:
-    """Encode finished spans as one OTLP/JSON ``TracesData`` object (a dict ready to dump).
-
-    Protobuf's JSON mapping writes ``bytes`` fields as base64; OTLP/JSON requires hex for
-    trace and span ids, so ids of spans and of their links are converted.
-    """
-    request = encode_spans(spans)
-    data: dict[str, Any] = MessageToDict(request, use_integers_for_enums=True)
-    for resource_spans in data.get("resourceSpans", ()):
-        for scope_spans in resource_spans.get("scopeSpans", ()):
-            for span in scope_spans.get("spans", ()):
-                _hex_ids(span)
-                for link in span.get("links", ()):
-                    _hex_ids(link)
-    return data
+    """Encode finished spans as one OTLP/JSON ``TracesData`` object (a dict ready to dump)."""
+    return encode_spans_json(spans)
 
 
 def new_trace_file_path(trace_dir: str | os.PathLike[str], *, now: datetime | None = None) -> Path:
@@ -116,7 +88,9 @@ class OtlpJsonFileExporter(SpanExporter):
         if not spans:
             return SpanExportResult.SUCCESS
         try:
-            line = json.dumps(encode_traces_data(spans), separators=(",", ":"))
+            # A fresh tree without cycles: skipping the cycle check saves a fifth of the dump.
+            data = encode_traces_data(spans)
+            line = json.dumps(data, separators=(",", ":"), check_circular=False)
             with self._lock:
                 if self._file is None:
                     return SpanExportResult.FAILURE
