@@ -135,3 +135,10 @@ def test_a_thousand_branch_fork_is_one_joint() -> None:
     forks = [c for c in model.connectors if c.kind == "fork"]
     assert len(forks) == 1 and len(forks[0].rows) == 1000
     assert [lane.branch_id for lane in model.lanes[1:4]] == ["br_0001", "br_0002", "br_0003"]
+
+
+def test_a_run_with_no_lanes_keeps_its_own_time_range() -> None:
+    run = replace(seed_run(), branches=(), steps=(), barriers=())
+    model = build_timeline(run)
+    assert not model.lanes
+    assert (model.start_ns, model.end_ns) == (run.start_ns, run.end_ns)

@@ -23,3 +23,16 @@ from tests.tui._factory import seed_run
 def test_filter_words(query: str, found: bool) -> None:
     run = seed_run(mismatch=True, run_id="run_0007")
     assert matches(search_text(run), query) is found
+
+
+def test_mismatches_found_only_in_error_texts_are_counted() -> None:
+    from pathlib import Path
+
+    from branchscope.tracing import load_traces
+    from branchscope.tui._run_list import mismatch_count
+
+    fixture = Path(__file__).resolve().parents[1] / "tracing" / "fixtures"
+    traces = load_traces([fixture / "collector_file_exporter.json"])
+    counts = sorted(mismatch_count(run) for run in traces.runs)
+    assert counts == [0, 1]  # the foreign trace carries no identity attributes at all
+    assert all(run.mismatch_count == 0 for run in traces.runs)

@@ -117,11 +117,13 @@ class TimelineModel:
 
     @property
     def start_ns(self) -> int:
-        return min(self.run.start_ns, min((lane.start_ns for lane in self.lanes), default=0))
+        starts = (lane.start_ns for lane in self.lanes)
+        return min(self.run.start_ns, min(starts, default=self.run.start_ns))
 
     @property
     def end_ns(self) -> int:
-        return max(self.run.end_ns, max((lane.end_ns for lane in self.lanes), default=0))
+        ends = (lane.end_ns for lane in self.lanes)
+        return max(self.run.end_ns, max(ends, default=self.run.end_ns))
 
     def connectors_at(self, row: int) -> Iterable[Connector]:
         """The joints whose vertical extent includes ``row``."""
