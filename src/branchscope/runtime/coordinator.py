@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from ._messages import CONTENT_NUDGE, aggregate, branch_order, failure_text, feed
 from ._state import ArrivalRecord, BarrierState, BranchState
 from .actions import ContentOnly, InvokeAgent, TerminateWorkflow
 from .config import ExecutionConfig
@@ -44,11 +45,6 @@ from .steps import StepOutcome, StepSpec
 from .topology import END, Topology
 
 __all__ = ["Coordinator", "Transition"]
-
-CONTENT_NUDGE = (
-    "Your reply had no coordination action. Call invoke_agent to hand the work on, "
-    "or terminate_workflow if you may finish."
-)
 
 
 @dataclass
@@ -296,7 +292,7 @@ class Coordinator:
             ok = True
         else:
             ok = barrier.on_insufficient == "proceed"
-        error = None if ok else self._failure_text(barrier, arrived, failed)
+        error = None if ok else failure_text(barrier)
         barrier.phase = "fired" if ok else "fired_with_failure"
         self._emit(
             BarrierFired(
@@ -321,46 +317,18 @@ class Coordinator:
             return
         resolver.phase = "running"
         resolver.resumed_from = barrier.id
-        self._feed(resolver, self._aggregate(barrier), sender=None)
+        self._feed(resolver, aggregate(barrier), sender=None)
         self._refresh_reach(resolver)
         self._schedule(resolver)
 
     def _fire_root(self, root: BarrierState, error: str | None) -> None:
         if error is None:
-            ordered = sorted(root.arrivals, key=lambda a: self._order(a.branch_id))
+            ordered = sorted(root.arrivals, key=lambda a: branch_order(a.branch_id))
             self.final_response = ordered[0].payload
             self.success = True
         else:
             self.error = error
         self._finish(success=error is None)
-
-    def _failure_text(self, barrier: BarrierState, arrived: int, failed: int) -> str:
-        causes = "; ".join(
-            f"{bid} ({agent}): {err}"
-            for bid, (agent, err) in sorted(barrier.failures.items(), key=lambda kv: kv[0])
-        )
-        if barrier.kind == "root":
-            return causes or "the run ended with nothing delivered (the final answer was empty)"
-        total = arrived + failed
-        return (
-            f"barrier {barrier.id} ({barrier.kind} at {barrier.node}) fired with failure: "
-            f"{arrived} of {total} branches arrived (min_ratio {barrier.min_ratio:g}); {causes}"
-        )
-
-    def _aggregate(self, barrier: BarrierState) -> str:
-        ordered = sorted(barrier.arrivals, key=lambda a: self._order(a.branch_id))
-        label = (
-            "parallel branches" if barrier.kind == "fork" else f"branches meeting at {barrier.node}"
-        )
-        parts = [f"Results from {label} ({barrier.id}):"]
-        for arrival in ordered:
-            tag = "final answer from" if arrival.final else "from"
-            parts.append(f"[{tag} {arrival.agent}]\n{arrival.payload}")
-        for bid, (agent, err) in sorted(
-            barrier.failures.items(), key=lambda kv: self._order(kv[0])
-        ):
-            parts.append(f"[failed: {agent} on {bid}]\n{err}")
-        return "\n\n".join(parts)
 
     # ------------------------------------------------------------------ bookkeeping
 
@@ -500,21 +468,8 @@ class Coordinator:
         return branch.conversations.setdefault(branch.agent, [])
 
     def _feed(self, branch: BranchState, text: str, *, sender: str | None) -> None:
-        """Give the branch's current agent its next input, answering any open tool call."""
-        conv = self._conversation(branch)
-        body = f"[from {sender}]\n{text}" if sender else text
-        answered: set[str] = set()
-        index = len(conv) - 1
-        while index >= 0 and conv[index].role == "tool":
-            answered.add(conv[index].tool_call_id or "")
-            index -= 1
-        calls = conv[index].tool_calls if index >= 0 and conv[index].role == "assistant" else ()
-        open_calls = [c for c in calls if c.id not in answered]
-        for i, call in enumerate(open_calls):  # every tool call gets its answer
-            reply = body if i == 0 else "accepted"
-            conv.append(Message(role="tool", content=reply, tool_call_id=call.id, name=call.name))
-        if not open_calls:
-            conv.append(Message(role="user", content=body))
+        """Give the branch's current agent its next input."""
+        feed(self._conversation(branch), f"[from {sender}]\n{text}" if sender else text)
 
     def _check_finished(self) -> None:
         root = self.barriers.get(self.root_id)
@@ -543,9 +498,6 @@ class Coordinator:
                     )
                 )
         self._out.start = [s for s in self._out.start if not self.branches[s.branch_id].settled]
-
-    def _order(self, branch_id: str) -> int:
-        return int(branch_id.rsplit("_", 1)[1])
 
     def _emit(self, event: RunEvent) -> None:
         self._out.events.append(event)
