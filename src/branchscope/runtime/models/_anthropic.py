@@ -10,15 +10,12 @@ counted here, and model-call spans come from branchscope's tracer.
 
 from __future__ import annotations
 
-import asyncio
 import inspect
-import json
-import random
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._anthropic_wire import parse_message, to_anthropic_messages, to_anthropic_tools
-from ._env import Endpoint, ProviderConfigError, redact, resolve_endpoint
+from ._env import ProviderConfigError, redact
 from ._failures import (
     connection_error,
     malformed_response,
@@ -27,7 +24,8 @@ from ._failures import (
     timeout_error,
 )
 from ._openai_wire import WireError
-from ._retry import RetryPolicy, Sleep, with_retries
+from ._retry import RetryPolicy, Sleep
+from ._sdk_base import SDKProvider, extra_mapping, read_json_body
 from ._types import ModelConfig, ModelError, ModelReply, ModelRequest
 
 if TYPE_CHECKING:
@@ -50,21 +48,14 @@ def _require_sdk() -> None:
         raise ProviderConfigError(_INSTALL_HINT) from err
 
 
-def _extra_mapping(config: ModelConfig, key: str) -> dict[str, Any]:
-    value = config.extra.get(key, {})
-    if not isinstance(value, Mapping):
-        raise ProviderConfigError(
-            f"ModelConfig.extra[{key!r}] must be a mapping, got {type(value).__name__}"
-        )
-    return dict(value)
-
-
-class AnthropicProvider:
+class AnthropicProvider(SDKProvider):
     """A :class:`~branchscope.runtime.models.ModelProvider` for Claude models.
 
     One instance serves many concurrent calls; ``retry``, ``sleep``, ``seed`` and ``environ``
     work as for :class:`~branchscope.runtime.models.OpenAIChatProvider`.
     """
+
+    call_id_prefix = "toolu"
 
     def __init__(
         self,
@@ -76,20 +67,11 @@ class AnthropicProvider:
         environ: Mapping[str, str] | None = None,
     ) -> None:
         _require_sdk()
-        self._config = config
-        self._endpoint: Endpoint = resolve_endpoint(config, environ)
-        self._retry = retry or RetryPolicy()
-        self._sleep: Sleep = sleep or asyncio.sleep
-        self._rng = random.Random(seed)
-        self._client: anthropic.AsyncAnthropic | None = None
+        super().__init__(config, retry=retry, sleep=sleep, seed=seed, environ=environ)
 
     @property
     def provider_name(self) -> str:
         return "anthropic"
-
-    @property
-    def base_url(self) -> str:
-        return self._endpoint.base_url
 
     def __repr__(self) -> str:
         return f"AnthropicProvider(model={self._config.name!r}, base_url={self.base_url!r})"
@@ -108,7 +90,8 @@ class AnthropicProvider:
                 max_retries=0,
                 **options,
             )
-        return self._client
+        client: anthropic.AsyncAnthropic = self._client
+        return client
 
     def _request_kwargs(self, request: ModelRequest) -> dict[str, Any]:
         config = request.config
@@ -123,31 +106,16 @@ class AnthropicProvider:
             kwargs["system"] = system
         if request.tools:
             kwargs["tools"] = to_anthropic_tools(request.tools)
-        headers = _extra_mapping(config, "headers")
+        headers = extra_mapping(config, "headers")
         if headers:
             kwargs["extra_headers"] = headers
-        body = _extra_mapping(config, "body")
+        body = extra_mapping(config, "body")
         if config.temperature is not None:
             # Sent as a body field: recent SDKs no longer list it as a keyword argument.
             body.setdefault("temperature", config.temperature)
         if body:
             kwargs["extra_body"] = body
         return kwargs
-
-    async def complete(self, request: ModelRequest) -> ModelReply:
-        kwargs = self._request_kwargs(request)
-        prefix = f"toolu_{request.branch_id}_{request.step_index}"
-
-        async def attempt() -> ModelReply:
-            return await self._attempt(kwargs, request.config.timeout, prefix)
-
-        return await with_retries(
-            attempt,
-            max_retries=request.config.max_retries,
-            policy=self._retry,
-            rng=self._rng,
-            sleep=self._sleep,
-        )
 
     async def _attempt(self, kwargs: dict[str, Any], timeout_s: float, prefix: str) -> ModelReply:
         import anthropic
@@ -168,15 +136,7 @@ class AnthropicProvider:
         except anthropic.AnthropicError as err:
             detail = redact(str(err), endpoint.api_key)
             raise ModelError(f"provider anthropic at {url} failed: {detail}") from None
-        http = raw.http_response
-        content: bytes = await http.aread()
-        try:
-            body = json.loads(content)
-        except ValueError:
-            snippet = content[:200].decode("utf-8", "replace")
-            raise malformed_response(
-                endpoint, url, f"body is not JSON (HTTP {http.status_code}): {snippet!r}"
-            ) from None
+        body = await read_json_body(raw.http_response, endpoint, url)
         if isinstance(body, Mapping) and body.get("type") == "error":
             message = redact(provider_message(body), endpoint.api_key)
             raise ModelError(f"provider anthropic at {url} returned an error: {message}")
@@ -184,12 +144,6 @@ class AnthropicProvider:
             return parse_message(body, call_id_prefix=prefix)
         except WireError as err:
             raise malformed_response(endpoint, url, str(err)) from None
-
-    async def aclose(self) -> None:
-        """Close the HTTP connections; a later call opens new ones."""
-        client, self._client = self._client, None
-        if client is not None:
-            await client.close()
 
 
 def _response_text(err: anthropic.APIStatusError) -> str | None:

@@ -11,15 +11,11 @@ what the API promises.
 
 from __future__ import annotations
 
-import asyncio
-import json
-import random
-from collections.abc import Mapping
 from typing import Any
 
 import openai
 
-from ._env import Endpoint, ProviderConfigError, redact, resolve_endpoint
+from ._env import redact
 from ._failures import (
     connection_error,
     malformed_response,
@@ -34,8 +30,8 @@ from ._openai_wire import (
     to_openai_messages,
     to_openai_tools,
 )
-from ._retry import RetryPolicy, Sleep, with_retries
-from ._types import ModelConfig, ModelError, ModelReply, ModelRequest
+from ._sdk_base import SDKProvider, extra_mapping, read_json_body
+from ._types import ModelError, ModelReply, ModelRequest
 
 __all__ = ["OpenAIChatProvider"]
 
@@ -45,15 +41,6 @@ _COMPLETION_TOKENS_PROVIDERS = frozenset({"openai", "azure"})
 _NO_KEY = "not-needed"
 
 
-def _extra_mapping(config: ModelConfig, key: str) -> dict[str, Any]:
-    value = config.extra.get(key, {})
-    if not isinstance(value, Mapping):
-        raise ProviderConfigError(
-            f"ModelConfig.extra[{key!r}] must be a mapping, got {type(value).__name__}"
-        )
-    return dict(value)
-
-
 def _response_text(err: openai.APIStatusError) -> str | None:
     try:
         return err.response.text
@@ -61,7 +48,7 @@ def _response_text(err: openai.APIStatusError) -> str | None:
         return None
 
 
-class OpenAIChatProvider:
+class OpenAIChatProvider(SDKProvider):
     """A :class:`~branchscope.runtime.models.ModelProvider` for any chat-completions server.
 
     One instance serves many concurrent calls. ``retry`` tunes the backoff, ``sleep`` replaces
@@ -69,29 +56,9 @@ class OpenAIChatProvider:
     ``environ`` replaces ``os.environ`` when looking up keys.
     """
 
-    def __init__(
-        self,
-        config: ModelConfig,
-        *,
-        retry: RetryPolicy | None = None,
-        sleep: Sleep | None = None,
-        seed: int | None = None,
-        environ: Mapping[str, str] | None = None,
-    ) -> None:
-        self._config = config
-        self._endpoint: Endpoint = resolve_endpoint(config, environ)
-        self._retry = retry or RetryPolicy()
-        self._sleep: Sleep = sleep or asyncio.sleep
-        self._rng = random.Random(seed)
-        self._client: openai.AsyncOpenAI | None = None
-
     @property
     def provider_name(self) -> str:
         return self._endpoint.provider
-
-    @property
-    def base_url(self) -> str:
-        return self._endpoint.base_url
 
     def __repr__(self) -> str:
         return (
@@ -111,7 +78,8 @@ class OpenAIChatProvider:
                 max_retries=0,
                 default_headers=headers,
             )
-        return self._client
+        client: openai.AsyncOpenAI = self._client
+        return client
 
     def _request_kwargs(self, request: ModelRequest) -> dict[str, Any]:
         config = request.config
@@ -131,28 +99,13 @@ class OpenAIChatProvider:
                 else "max_tokens"
             )
             kwargs[key] = config.max_tokens
-        headers = _extra_mapping(config, "headers")
+        headers = extra_mapping(config, "headers")
         if headers:
             kwargs["extra_headers"] = headers
-        body = _extra_mapping(config, "body")
+        body = extra_mapping(config, "body")
         if body:
             kwargs["extra_body"] = body
         return kwargs
-
-    async def complete(self, request: ModelRequest) -> ModelReply:
-        kwargs = self._request_kwargs(request)
-        prefix = f"call_{request.branch_id}_{request.step_index}"
-
-        async def attempt() -> ModelReply:
-            return await self._attempt(kwargs, request.config.timeout, prefix)
-
-        return await with_retries(
-            attempt,
-            max_retries=request.config.max_retries,
-            policy=self._retry,
-            rng=self._rng,
-            sleep=self._sleep,
-        )
 
     async def _attempt(self, kwargs: dict[str, Any], timeout_s: float, prefix: str) -> ModelReply:
         endpoint = self._endpoint
@@ -172,14 +125,7 @@ class OpenAIChatProvider:
             detail = redact(str(err), endpoint.api_key)
             raise ModelError(f"provider {endpoint.provider} at {url} failed: {detail}") from None
         http = raw.http_response
-        content: bytes = await http.aread()
-        try:
-            body = json.loads(content)
-        except ValueError:
-            snippet = content[:200].decode("utf-8", "replace")
-            raise malformed_response(
-                endpoint, url, f"body is not JSON (HTTP {http.status_code}): {snippet!r}"
-            ) from None
+        body = await read_json_body(http, endpoint, url)
         embedded = embedded_error(body)
         if embedded is not None:
             status, message = embedded
@@ -194,9 +140,3 @@ class OpenAIChatProvider:
             return parse_chat_completion(body, call_id_prefix=prefix)
         except WireError as err:
             raise malformed_response(endpoint, url, str(err)) from None
-
-    async def aclose(self) -> None:
-        """Close the HTTP connections; a later call opens new ones."""
-        client, self._client = self._client, None
-        if client is not None:
-            await client.close()
