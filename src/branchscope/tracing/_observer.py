@@ -6,6 +6,8 @@ from the ids the events carry, never from what happens to be current. The one pl
 touches the ambient context is on purpose: between ``StepStarted`` and ``StepFinished`` the
 step span is made current in the step's own task (and the ``chat`` span during a model call),
 so spans that user code or third-party instrumentation starts there nest under that step.
+Model and tool call spans (:class:`CallSpans`) and barrier spans (:class:`BarrierSpans`)
+have handlers of their own, which it dispatches to under its lock.
 
 It never raises into the runtime: unknown ids, events out of order or twice are tolerated,
 and whatever is still open when the run finishes is ended then.
@@ -15,12 +17,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
-from opentelemetry.trace import Link, Span, SpanKind
+from opentelemetry.trace import Link, Span
 from opentelemetry.util.types import AttributeValue
 
 from branchscope.runtime.events import (
@@ -43,7 +45,8 @@ from branchscope.runtime.events import (
 )
 
 from . import semconv as sc
-from ._content import input_messages, output_messages
+from ._observer_barriers import BarrierSpans
+from ._observer_calls import CallSpans
 from ._run_state import ContextStack, RunSpans, is_open, set_error
 from .redact import redact_text
 
@@ -66,8 +69,9 @@ class TracingObserver:
         self._runs: dict[str, RunSpans] = {}
         self._contexts = ContextStack()
         self._lock = threading.RLock()
+        self._calls = CallSpans(tracer, self._contexts, capture_content=capture_content)
+        self._barriers = BarrierSpans(tracer)
         self._failed = False
-        self._warned_links = False
         self._by_type = self._handlers()
 
     @property
@@ -120,14 +124,14 @@ class TracingObserver:
             StepStarted: self._step_started,
             StepFinished: self._step_finished,
             StepDropped: self._step_dropped,
-            ModelCallStarted: self._model_started,
-            ModelCallFinished: self._model_finished,
-            ToolCallStarted: self._tool_started,
-            ToolCallFinished: self._tool_finished,
-            BarrierOpened: self._barrier_opened,
-            BarrierArrived: self._barrier_arrived,
-            BarrierFired: self._barrier_fired,
-            BarrierCancelled: self._barrier_cancelled,
+            ModelCallStarted: self._calls.model_started,
+            ModelCallFinished: self._calls.model_finished,
+            ToolCallStarted: self._calls.tool_started,
+            ToolCallFinished: self._calls.tool_finished,
+            BarrierOpened: self._barriers.opened,
+            BarrierArrived: self._barriers.arrived,
+            BarrierFired: self._barriers.fired,
+            BarrierCancelled: self._barriers.cancelled,
         }
 
     def _handler(self, kind: type[RunEvent]) -> Callable[[RunSpans, Any], None] | None:
@@ -349,189 +353,3 @@ class TracingObserver:
             },
             timestamp=event.time_ns,
         )
-
-    # --- model and tool calls -------------------------------------------------------------
-
-    def _model_started(self, run: RunSpans, event: ModelCallStarted) -> None:
-        key = (event.branch_id, event.step_index, event.call_index)
-        if is_open(run.chats.get(key)):
-            return
-        step = run.steps.get((event.branch_id, event.step_index))
-        attributes: dict[str, AttributeValue] = {
-            sc.GEN_AI_OPERATION_NAME: sc.OP_CHAT,
-            sc.GEN_AI_PROVIDER_NAME: event.provider,
-            sc.GEN_AI_REQUEST_MODEL: event.model,
-            sc.GEN_AI_AGENT_NAME: event.agent,
-            sc.BRANCH_ID: event.branch_id,
-            sc.STEP_INDEX: event.step_index,
-        }
-        if self._capture and event.messages:
-            attributes[sc.GEN_AI_INPUT_MESSAGES] = input_messages(event.messages)
-        span = self._tracer.start_span(
-            sc.SPAN_CHAT_PREFIX + event.model,
-            context=run.parent(step, run.branches.get(event.branch_id)),
-            kind=SpanKind.CLIENT,
-            attributes=attributes,
-            start_time=event.time_ns,
-        )
-        run.chats[key] = span
-        self._contexts.attach((run.run_id, "chat", *key), span)
-
-    def _model_finished(self, run: RunSpans, event: ModelCallFinished) -> None:
-        key = (event.branch_id, event.step_index, event.call_index)
-        self._contexts.detach((run.run_id, "chat", *key))
-        span = run.chats.get(key)
-        if not is_open(span):
-            return
-        assert span is not None
-        attributes: dict[str, AttributeValue] = {}
-        if event.input_tokens is not None:
-            attributes[sc.GEN_AI_USAGE_INPUT_TOKENS] = event.input_tokens
-        if event.output_tokens is not None:
-            attributes[sc.GEN_AI_USAGE_OUTPUT_TOKENS] = event.output_tokens
-        if event.response_model:
-            attributes[sc.GEN_AI_RESPONSE_MODEL] = event.response_model
-        if event.finish_reason:
-            attributes[sc.GEN_AI_RESPONSE_FINISH_REASONS] = [event.finish_reason]
-        if self._capture and (event.content is not None or event.tool_calls):
-            attributes[sc.GEN_AI_OUTPUT_MESSAGES] = output_messages(
-                event.content, event.tool_calls, event.finish_reason
-            )
-        if attributes:
-            span.set_attributes(attributes)
-        if event.error:
-            set_error(span, redact_text(event.error))
-        span.end(end_time=event.time_ns)
-
-    def _tool_started(self, run: RunSpans, event: ToolCallStarted) -> None:
-        key = (event.branch_id, event.step_index, event.call_id)
-        if is_open(run.tools.get(key)):
-            return
-        step = run.steps.get((event.branch_id, event.step_index))
-        attributes: dict[str, AttributeValue] = {
-            sc.GEN_AI_OPERATION_NAME: sc.OP_EXECUTE_TOOL,
-            sc.GEN_AI_TOOL_NAME: event.tool_name,
-            sc.GEN_AI_TOOL_CALL_ID: event.call_id,
-            sc.GEN_AI_AGENT_NAME: event.agent,
-            sc.BRANCH_ID: event.branch_id,
-            sc.STEP_INDEX: event.step_index,
-        }
-        if self._capture:
-            attributes[sc.GEN_AI_TOOL_CALL_ARGUMENTS] = redact_text(event.arguments)
-        span = self._tracer.start_span(
-            sc.SPAN_TOOL_PREFIX + event.tool_name,
-            context=run.parent(step, run.branches.get(event.branch_id)),
-            attributes=attributes,
-            start_time=event.time_ns,
-        )
-        run.tools[key] = span
-        self._contexts.attach((run.run_id, "tool", *key), span)
-
-    def _tool_finished(self, run: RunSpans, event: ToolCallFinished) -> None:
-        key = (event.branch_id, event.step_index, event.call_id)
-        self._contexts.detach((run.run_id, "tool", *key))
-        span = run.tools.get(key)
-        if not is_open(span):
-            return
-        assert span is not None
-        if self._capture and event.result is not None:
-            span.set_attribute(sc.GEN_AI_TOOL_CALL_RESULT, redact_text(event.result))
-        if event.error:
-            set_error(span, redact_text(event.error))
-        span.end(end_time=event.time_ns)
-
-    # --- barriers -------------------------------------------------------------------------
-
-    def _barrier_opened(self, run: RunSpans, event: BarrierOpened) -> None:
-        if event.barrier_id in run.barriers:
-            return
-        opener = None
-        if event.opened_by is not None:
-            opener = run.steps.get((event.opened_by.branch_id, event.opened_by.step_index))
-            run.take_finished(event.opened_by.branch_id)
-        attributes: dict[str, AttributeValue] = {
-            sc.BARRIER_ID: event.barrier_id,
-            sc.BARRIER_KIND: event.kind,
-            sc.BARRIER_NODE: event.node,
-            sc.BARRIER_CANDIDATES: list(event.candidates),
-            sc.BARRIER_MIN_RATIO: event.min_ratio,
-        }
-        if event.resolver_branch is not None:
-            attributes[sc.BARRIER_RESOLVER_BRANCH] = event.resolver_branch
-        run.barriers[event.barrier_id] = self._tracer.start_span(
-            sc.SPAN_BARRIER_PREFIX + event.barrier_id,
-            context=run.parent(opener),
-            attributes=attributes,
-            start_time=event.time_ns,
-        )
-        run.barrier_links[event.barrier_id] = set()
-
-    def _link_branch(self, run: RunSpans, barrier_id: str, branch_id: str, role: str) -> None:
-        span = run.barriers.get(barrier_id)
-        branch = run.branches.get(branch_id)
-        linked = run.barrier_links.setdefault(barrier_id, set())
-        if not is_open(span) or branch is None or branch_id in linked:
-            return
-        assert span is not None
-        linked.add(branch_id)
-        span.add_link(branch.get_span_context(), {sc.LINK_ROLE: role})
-
-    def _barrier_arrived(self, run: RunSpans, event: BarrierArrived) -> None:
-        role = sc.LINK_ROLE_FAILED if event.failed else sc.LINK_ROLE_ARRIVED
-        self._link_branch(run, event.barrier_id, event.branch_id, role)
-
-    def _barrier_closed(
-        self,
-        run: RunSpans,
-        barrier_id: str,
-        outcome: str,
-        arrived: Sequence[str],
-        failed: Sequence[str],
-        cancel_reason: str | None = None,
-    ) -> Span | None:
-        span = run.barriers.get(barrier_id)
-        if not is_open(span):
-            return None
-        assert span is not None
-        for branch_id in arrived:
-            self._link_branch(run, barrier_id, branch_id, sc.LINK_ROLE_ARRIVED)
-        for branch_id in failed:
-            self._link_branch(run, barrier_id, branch_id, sc.LINK_ROLE_FAILED)
-        attributes: dict[str, AttributeValue] = {
-            sc.BARRIER_ARRIVED: len(arrived),
-            sc.BARRIER_FAILED: len(failed),
-            sc.BARRIER_OUTCOME: outcome,
-        }
-        if cancel_reason is not None:
-            attributes[sc.BARRIER_CANCEL_REASON] = redact_text(cancel_reason)
-        span.set_attributes(attributes)
-        self._warn_if_links_dropped(span)
-        return span
-
-    def _warn_if_links_dropped(self, span: Span) -> None:
-        dropped = getattr(span, "dropped_links", 0)
-        if isinstance(dropped, int) and dropped > 0 and not self._warned_links:
-            self._warned_links = True
-            _log.warning(
-                "branchscope: %d arrival links were dropped from a barrier span by the span "
-                "limits of the TracerProvider; raise them (SpanLimits(max_links=...) or "
-                "OTEL_SPAN_LINK_COUNT_LIMIT) to keep every arrival",
-                dropped,
-            )
-
-    def _barrier_fired(self, run: RunSpans, event: BarrierFired) -> None:
-        span = self._barrier_closed(
-            run, event.barrier_id, event.outcome, event.arrived, event.failed
-        )
-        if span is None:
-            return
-        if event.error:
-            set_error(span, redact_text(event.error))
-        span.end(end_time=event.time_ns)
-
-    def _barrier_cancelled(self, run: RunSpans, event: BarrierCancelled) -> None:
-        span = self._barrier_closed(
-            run, event.barrier_id, "cancelled", event.arrived, event.failed, event.reason
-        )
-        if span is not None:
-            span.end(end_time=event.time_ns)

@@ -10,31 +10,36 @@ root cause, with the consequences in the detail.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal, TypeAlias
 
 from . import semconv as sc
-from .model import BarrierView, BranchView, RunView, SpanRecord, StepView, TraceSet
+from ._diagnostic_text import (
+    BRANCH_FAILED_STATUS,
+    branch_failure_detail,
+    branch_failure_title,
+    branch_label,
+    branch_texts,
+    failed_barrier_detail,
+    failed_barrier_title,
+    mismatch_detail,
+    one_line,
+    open_barrier_detail,
+    open_barrier_title,
+    open_branch_detail,
+    other_agent_named,
+    run_failure_detail,
+    step_texts,
+)
+from .model import BranchView, RunView, SpanRecord, StepView, TraceSet
 
 __all__ = ["Diagnostic", "DiagnosticKind", "Severity", "diagnose", "diagnose_all"]
 
 Severity: TypeAlias = Literal["error", "warning"]
 
-_BRANCH_FAILED_STATUS = "failed"
 _OUTCOME_FIRED = "fired"
 _OUTCOME_FIRED_WITH_FAILURE = "fired_with_failure"
-_TITLE_TEXT_MAX = 120
-
-# The validator's error forms name the agent whose edges were checked:
-#   Agent AgentC cannot invoke: ['Orchestrator']
-#   Agent 'AgentC' cannot terminate the workflow (no edge to End)
-_CANNOT = re.compile(
-    r"""\bAgent\s+(?:'(?P<single>[^']+)'|"(?P<double>[^"]+)"|(?P<bare>[^\s'":]+))"""
-    r"""\s+cannot\s+(?:invoke|terminate)\b"""
-)
 
 
 class DiagnosticKind(StrEnum):
@@ -125,8 +130,8 @@ def _identity_mismatches(run: RunView) -> list[Diagnostic]:
         if branch.branch_id in reported_branches:
             continue
         own = _branch_agent(branch)
-        texts = _branch_texts(branch)
-        named = None if own is None else _other_agent_named(texts, own)
+        texts = branch_texts(branch)
+        named = None if own is None else other_agent_named(texts, own)
         if own is not None and named is not None and not _failed_from_below(run, branch):
             last = branch.steps[-1] if branch.steps else None
             found.append(_mismatch(run, branch.branch_id, last, own, named, texts[0]))
@@ -139,7 +144,7 @@ def _step_validated_as(step: StepView) -> str | None:
         return None
     if step.identity_mismatch:
         return step.validated_agent
-    return _other_agent_named(_step_texts(step), step.agent)
+    return other_agent_named(step_texts(step), step.agent)
 
 
 def _branch_agent(branch: BranchView) -> str | None:
@@ -159,70 +164,23 @@ def _mismatch(
     evidence: str | None,
 ) -> Diagnostic:
     where = f"{branch_id}: " if branch_id else ""
-    if step is None:
-        subject = f"A step of {branch_id}"
-    elif step.index is not None and branch_id:
-        subject = f"Step {step.index} of {branch_id}"
-    else:
-        subject = f"The step {step.span.name!r}"
-    lines = [
-        f"{subject} ran {agent}, but its action was validated as {validated_as}, "
-        f"against {validated_as}'s outgoing edges instead of {agent}'s.",
-        "Another agent's identity reached this step's validation: "
-        "the signature of a parallel-dispatch identity race.",
-    ]
-    if step is not None and step.valid is True:
-        lines.insert(
-            1,
-            f"Validation passed only because {validated_as}'s edges happen to allow "
-            f"{list(step.targets) or 'this action'}: the latent form, wrong but silent.",
-        )
-    else:
-        if evidence:
-            lines.insert(1, f"Validation error: {evidence}")
-        consequence = _consequence(run, branch_id, include_self=True)
-        if consequence:
-            lines.append(consequence)
+    agents = (agent, validated_as)
     span = step.span if step is not None else _branch_span(run, branch_id)
     return Diagnostic(
         severity="error",
         kind=DiagnosticKind.IDENTITY_MISMATCH,
         title=f"{where}{agent}'s step was validated as {validated_as}",
-        detail="\n".join(lines),
+        detail=mismatch_detail(run, branch_id, step, agents, evidence),
         trace_id=run.trace_id,
         span_id=span.span_id if span is not None else None,
         branch_id=branch_id,
-        agents=(agent, validated_as),
+        agents=agents,
     )
-
-
-def _other_agent_named(texts: Iterable[str], own: str) -> str | None:
-    """The first agent an error text names as the validated one, when it is not *own*."""
-    for text in texts:
-        for match in _CANNOT.finditer(text):
-            name = match.group("single") or match.group("double") or match.group("bare")
-            if name and name != own:
-                return name
-    return None
-
-
-def _step_texts(step: StepView) -> list[str]:
-    value = step.span.attributes.get(sc.VALIDATION_ERROR)
-    texts = [step.error, value if isinstance(value, str) else None, step.span.status_message]
-    return _unique(texts)
-
-
-def _branch_texts(branch: BranchView) -> list[str]:
-    texts = [branch.error]
-    if branch.span is not None:
-        value = branch.span.attributes.get(sc.BRANCH_ERROR)
-        texts += [branch.span.status_message, value if isinstance(value, str) else None]
-    return _unique(texts)
 
 
 def _failed_from_below(run: RunView, branch: BranchView) -> bool:
     """Whether a branch's failure came from a child or a barrier it was waiting on."""
-    if any(c.status == _BRANCH_FAILED_STATUS for c in run.children_of(branch.branch_id)):
+    if any(c.status == BRANCH_FAILED_STATUS for c in run.children_of(branch.branch_id)):
         return True
     return any(
         b.resolver_branch == branch.branch_id and b.outcome == _OUTCOME_FIRED_WITH_FAILURE
@@ -238,34 +196,13 @@ def _failed_barriers(run: RunView) -> list[Diagnostic]:
     for barrier in run.barriers:
         if barrier.outcome != _OUTCOME_FIRED_WITH_FAILURE:
             continue
-        failed = barrier.failed
-        n_failed = len(failed) or barrier.failed_count
-        total = len(barrier.candidates) or barrier.arrived_count + barrier.failed_count
-        title = f"{_barrier_label(barrier)} fired with failure"
-        if total:
-            title += f": {n_failed} of {total} {_plural(total, 'branch', 'branches')} failed"
-        lines = []
-        agents: list[str] = []
-        for branch_id in failed:
-            branch = run.branch(branch_id)
-            error = branch.error if branch is not None else None
-            if branch is not None:
-                agents += branch.agents
-            lines.append(f"{_branch_label(run, branch_id)} failed: {error or 'no error recorded'}")
-        if not failed and barrier.failed_count:
-            lines.append(f"{barrier.failed_count} candidate(s) failed (no links to say which).")
-        lines.append(f"Arrived: {', '.join(barrier.arrived) or barrier.arrived_count or 'none'}.")
-        if barrier.min_ratio is not None:
-            lines.append(f"The convergence policy needed min_ratio {barrier.min_ratio:g}.")
-        if barrier.resolver_branch:
-            consequence = _consequence(run, barrier.resolver_branch, include_self=True)
-            lines.append(consequence or f"Its resolver was {barrier.resolver_branch}.")
+        agents = [a for f in barrier.failed if (b := run.branch(f)) is not None for a in b.agents]
         found.append(
             Diagnostic(
                 severity="error",
                 kind=DiagnosticKind.BARRIER_FAILED,
-                title=title,
-                detail="\n".join(lines),
+                title=failed_barrier_title(barrier),
+                detail=failed_barrier_detail(run, barrier),
                 trace_id=run.trace_id,
                 span_id=barrier.span.span_id if barrier.span else None,
                 branch_id=barrier.resolver_branch,
@@ -297,21 +234,13 @@ def _failures(run: RunView, mismatches: list[Diagnostic]) -> list[Diagnostic]:
             continue
         by = tolerated.get(branch.branch_id)
         error = branch.error or _last_step_error(branch)
-        lines = [error or "The branch failed without an error message."]
-        if by is not None:
-            lines.append(f"{by} tolerated the failure under its convergence policy.")
-        consequence = _consequence(run, branch.branch_id)
-        if consequence:
-            lines.append(consequence)
         span = branch.span or (branch.steps[-1].span if branch.steps else None)
         found.append(
             Diagnostic(
                 severity="warning" if by is not None else "error",
                 kind=DiagnosticKind.BRANCH_FAILED,
-                title=f"{_branch_label(run, branch.branch_id)} failed"
-                + (f": {_one_line(error)}" if error else "")
-                + (f" (tolerated by {by})" if by is not None else ""),
-                detail="\n".join(lines),
+                title=branch_failure_title(run, branch.branch_id, error, by),
+                detail=branch_failure_detail(run, branch.branch_id, error, by),
                 trace_id=run.trace_id,
                 span_id=span.span_id if span is not None else None,
                 branch_id=branch.branch_id,
@@ -332,7 +261,7 @@ def _failures(run: RunView, mismatches: list[Diagnostic]) -> list[Diagnostic]:
                     severity="error",
                     kind=DiagnosticKind.STEP_FAILED,
                     title=f"{who}'s step failed"
-                    + (f": {_one_line(step.error)}" if step.error else ""),
+                    + (f": {one_line(step.error)}" if step.error else ""),
                     detail=step.error or "The step failed without an error message.",
                     trace_id=run.trace_id,
                     span_id=step.span.span_id,
@@ -345,7 +274,7 @@ def _failures(run: RunView, mismatches: list[Diagnostic]) -> list[Diagnostic]:
 
 def _root_failures(run: RunView) -> list[BranchView]:
     """Failed branches none of whose children failed: where failures start."""
-    failed = {b.branch_id for b in run.branches if b.status == _BRANCH_FAILED_STATUS}
+    failed = {b.branch_id for b in run.branches if b.status == BRANCH_FAILED_STATUS}
     return [
         b
         for b in run.branches
@@ -356,41 +285,16 @@ def _root_failures(run: RunView) -> list[BranchView]:
 
 def _run_failed(run: RunView) -> Diagnostic:
     roots = _root_failures(run)
-    lines = [run.error or "The run failed without an error message."]
-    if roots:
-        names = ", ".join(_branch_label(run, b.branch_id) for b in roots)
-        lines.append(f"Failed first: {names}.")
     return Diagnostic(
         severity="error",
         kind=DiagnosticKind.RUN_FAILED,
-        title="Run failed" + (f": {_one_line(run.error)}" if run.error else ""),
-        detail="\n".join(lines),
+        title="Run failed" + (f": {one_line(run.error)}" if run.error else ""),
+        detail=run_failure_detail(run, roots),
         trace_id=run.trace_id,
         span_id=run.span.span_id if run.span else None,
         branch_id=None,
         agents=tuple(dict.fromkeys(a for b in roots for a in b.agents)),
     )
-
-
-def _consequence(run: RunView, branch_id: str | None, *, include_self: bool = False) -> str:
-    """Where a failure went from *branch_id*: the failed ancestors, and the run."""
-    chain: list[str] = []
-    branch = run.branch(branch_id) if branch_id else None
-    if branch is not None and include_self and branch.status == _BRANCH_FAILED_STATUS:
-        chain.append(_branch_label(run, branch.branch_id))
-    seen: set[str] = set()
-    while branch is not None and branch.parent_id and branch.parent_id not in seen:
-        seen.add(branch.parent_id)
-        branch = run.branch(branch.parent_id)
-        if branch is None or branch.status != _BRANCH_FAILED_STATUS:
-            break
-        chain.append(_branch_label(run, branch.branch_id))
-    parts = []
-    if chain:
-        parts.append(f"The failure reached {', then '.join(chain)}")
-    if run.success is False:
-        parts.append("the run failed" if chain else "The run failed")
-    return " and ".join(parts) + "." if parts else ""
 
 
 # --- 4. work left open ----------------------------------------------------------------------
@@ -401,21 +305,15 @@ def _open_work(run: RunView) -> list[Diagnostic]:
     for branch in run.branches:
         if not branch.open:
             continue
-        if branch.span is None:
-            why = (
-                "Its branch span is missing from the trace: the branch never ended "
-                "(the run stopped, crashed or lost it while it was running)."
-            )
+        span = branch.span
+        if span is None:
             span = branch.steps[-1].span if branch.steps else None
-        else:
-            why = "Its branch span ended without a status (terminated, failed or abandoned)."
-            span = branch.span
         found.append(
             Diagnostic(
                 severity="warning",
                 kind=DiagnosticKind.OPEN_BRANCH,
-                title=f"{_branch_label(run, branch.branch_id)} never settled",
-                detail=why,
+                title=f"{branch_label(run, branch.branch_id)} never settled",
+                detail=open_branch_detail(branch),
                 trace_id=run.trace_id,
                 span_id=span.span_id if span is not None else None,
                 branch_id=branch.branch_id,
@@ -427,19 +325,13 @@ def _open_work(run: RunView) -> list[Diagnostic]:
             continue
         settled = set(barrier.arrived) | set(barrier.failed)
         waiting = [c for c in barrier.candidates if c not in settled]
-        title = f"{_barrier_label(barrier)} never fired"
-        if barrier.candidates:
-            title += f": {barrier.arrived_count} of {len(barrier.candidates)} arrived"
-        detail = "The barrier span ended without an outcome, so its resolver never resumed."
-        if waiting:
-            detail += f"\nStill waiting for: {', '.join(_branch_label(run, w) for w in waiting)}."
         agents = [a for w in waiting if (b := run.branch(w)) is not None for a in b.agents]
         found.append(
             Diagnostic(
                 severity="warning",
                 kind=DiagnosticKind.OPEN_BARRIER,
-                title=title,
-                detail=detail,
+                title=open_barrier_title(barrier),
+                detail=open_barrier_detail(run, waiting),
                 trace_id=run.trace_id,
                 span_id=barrier.span.span_id if barrier.span else None,
                 branch_id=barrier.resolver_branch,
@@ -466,18 +358,7 @@ def _empty_success(run: RunView) -> bool:
     return not (run.final_response or "").strip()
 
 
-# --- wording helpers ------------------------------------------------------------------------
-
-
-def _branch_label(run: RunView, branch_id: str) -> str:
-    branch = run.branch(branch_id)
-    agents = branch.agents if branch is not None else ()
-    return f"{branch_id} ({', '.join(agents)})" if agents else branch_id
-
-
-def _barrier_label(barrier: BarrierView) -> str:
-    where = " at ".join(x for x in (barrier.kind, barrier.node) if x)
-    return f"{barrier.barrier_id} ({where})" if where else barrier.barrier_id
+# --- lookups --------------------------------------------------------------------------------
 
 
 def _branch_span(run: RunView, branch_id: str | None) -> SpanRecord | None:
@@ -487,19 +368,6 @@ def _branch_span(run: RunView, branch_id: str | None) -> SpanRecord | None:
 
 def _last_step_error(branch: BranchView) -> str | None:
     return next((s.error for s in reversed(branch.steps) if s.error), None)
-
-
-def _one_line(text: str) -> str:
-    line = text.strip().splitlines()[0] if text.strip() else ""
-    return line if len(line) <= _TITLE_TEXT_MAX else line[: _TITLE_TEXT_MAX - 3] + "..."
-
-
-def _plural(n: int, one: str, many: str) -> str:
-    return one if n == 1 else many
-
-
-def _unique(texts: Iterable[str | None]) -> list[str]:
-    return list(dict.fromkeys(t for t in texts if t))
 
 
 def _rank(kind: str, order: list[DiagnosticKind]) -> int:

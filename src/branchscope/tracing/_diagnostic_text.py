@@ -1,0 +1,226 @@
+"""The wording of diagnostics: labels, titles, details, and the agent an error text names."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from . import semconv as sc
+from .model import BarrierView, BranchView, RunView, StepView
+
+__all__ = [
+    "BRANCH_FAILED_STATUS",
+    "barrier_label",
+    "branch_failure_detail",
+    "branch_failure_title",
+    "branch_label",
+    "branch_texts",
+    "consequence_of",
+    "failed_barrier_detail",
+    "failed_barrier_title",
+    "mismatch_detail",
+    "one_line",
+    "open_barrier_detail",
+    "open_barrier_title",
+    "open_branch_detail",
+    "other_agent_named",
+    "plural",
+    "run_failure_detail",
+    "step_texts",
+    "unique",
+]
+
+BRANCH_FAILED_STATUS = "failed"
+_TITLE_TEXT_MAX = 120
+
+# The validator's error forms name the agent whose edges were checked:
+#   Agent AgentC cannot invoke: ['Orchestrator']
+#   Agent 'AgentC' cannot terminate the workflow (no edge to End)
+_CANNOT = re.compile(
+    r"""\bAgent\s+(?:'(?P<single>[^']+)'|"(?P<double>[^"]+)"|(?P<bare>[^\s'":]+))"""
+    r"""\s+cannot\s+(?:invoke|terminate)\b"""
+)
+
+
+def other_agent_named(texts: Iterable[str], own: str) -> str | None:
+    """The first agent an error text names as the validated one, when it is not *own*."""
+    for text in texts:
+        for match in _CANNOT.finditer(text):
+            name = match.group("single") or match.group("double") or match.group("bare")
+            if name and name != own:
+                return name
+    return None
+
+
+def step_texts(step: StepView) -> list[str]:
+    value = step.span.attributes.get(sc.VALIDATION_ERROR)
+    texts = [step.error, value if isinstance(value, str) else None, step.span.status_message]
+    return unique(texts)
+
+
+def branch_texts(branch: BranchView) -> list[str]:
+    texts = [branch.error]
+    if branch.span is not None:
+        value = branch.span.attributes.get(sc.BRANCH_ERROR)
+        texts += [branch.span.status_message, value if isinstance(value, str) else None]
+    return unique(texts)
+
+
+def consequence_of(run: RunView, branch_id: str | None, *, include_self: bool = False) -> str:
+    """Where a failure went from *branch_id*: the failed ancestors, and the run."""
+    chain: list[str] = []
+    branch = run.branch(branch_id) if branch_id else None
+    if branch is not None and include_self and branch.status == BRANCH_FAILED_STATUS:
+        chain.append(branch_label(run, branch.branch_id))
+    seen: set[str] = set()
+    while branch is not None and branch.parent_id and branch.parent_id not in seen:
+        seen.add(branch.parent_id)
+        branch = run.branch(branch.parent_id)
+        if branch is None or branch.status != BRANCH_FAILED_STATUS:
+            break
+        chain.append(branch_label(run, branch.branch_id))
+    parts = []
+    if chain:
+        parts.append(f"The failure reached {', then '.join(chain)}")
+    if run.success is False:
+        parts.append("the run failed" if chain else "The run failed")
+    return " and ".join(parts) + "." if parts else ""
+
+
+def mismatch_detail(
+    run: RunView,
+    branch_id: str | None,
+    step: StepView | None,
+    agents: tuple[str, str],
+    evidence: str | None,
+) -> str:
+    """Whose edges checked the step, whether that failed or passed silently, and where to.
+
+    *agents* is the agent the step ran and the one it was validated as."""
+    agent, validated_as = agents
+    if step is None:
+        subject = f"A step of {branch_id}"
+    elif step.index is not None and branch_id:
+        subject = f"Step {step.index} of {branch_id}"
+    else:
+        subject = f"The step {step.span.name!r}"
+    lines = [
+        f"{subject} ran {agent}, but its action was validated as {validated_as}, "
+        f"against {validated_as}'s outgoing edges instead of {agent}'s.",
+        "Another agent's identity reached this step's validation: "
+        "the signature of a parallel-dispatch identity race.",
+    ]
+    if step is not None and step.valid is True:
+        lines.insert(
+            1,
+            f"Validation passed only because {validated_as}'s edges happen to allow "
+            f"{list(step.targets) or 'this action'}: the latent form, wrong but silent.",
+        )
+    else:
+        if evidence:
+            lines.insert(1, f"Validation error: {evidence}")
+        consequence = consequence_of(run, branch_id, include_self=True)
+        if consequence:
+            lines.append(consequence)
+    return "\n".join(lines)
+
+
+def failed_barrier_title(barrier: BarrierView) -> str:
+    n_failed = len(barrier.failed) or barrier.failed_count
+    total = len(barrier.candidates) or barrier.arrived_count + barrier.failed_count
+    title = f"{barrier_label(barrier)} fired with failure"
+    if total:
+        title += f": {n_failed} of {total} {plural(total, 'branch', 'branches')} failed"
+    return title
+
+
+def failed_barrier_detail(run: RunView, barrier: BarrierView) -> str:
+    """Who failed and why, who arrived, the policy, and where the failure went."""
+    lines = []
+    for branch_id in barrier.failed:
+        branch = run.branch(branch_id)
+        error = branch.error if branch is not None else None
+        lines.append(f"{branch_label(run, branch_id)} failed: {error or 'no error recorded'}")
+    if not barrier.failed and barrier.failed_count:
+        lines.append(f"{barrier.failed_count} candidate(s) failed (no links to say which).")
+    lines.append(f"Arrived: {', '.join(barrier.arrived) or barrier.arrived_count or 'none'}.")
+    if barrier.min_ratio is not None:
+        lines.append(f"The convergence policy needed min_ratio {barrier.min_ratio:g}.")
+    if barrier.resolver_branch:
+        consequence = consequence_of(run, barrier.resolver_branch, include_self=True)
+        lines.append(consequence or f"Its resolver was {barrier.resolver_branch}.")
+    return "\n".join(lines)
+
+
+def branch_failure_title(run: RunView, branch_id: str, error: str | None, by: str | None) -> str:
+    return (
+        f"{branch_label(run, branch_id)} failed"
+        + (f": {one_line(error)}" if error else "")
+        + (f" (tolerated by {by})" if by is not None else "")
+    )
+
+
+def branch_failure_detail(run: RunView, branch_id: str, error: str | None, by: str | None) -> str:
+    """The error, the barrier that tolerated it (*by*), and where the failure went."""
+    lines = [error or "The branch failed without an error message."]
+    if by is not None:
+        lines.append(f"{by} tolerated the failure under its convergence policy.")
+    consequence = consequence_of(run, branch_id)
+    if consequence:
+        lines.append(consequence)
+    return "\n".join(lines)
+
+
+def run_failure_detail(run: RunView, roots: Sequence[BranchView]) -> str:
+    lines = [run.error or "The run failed without an error message."]
+    if roots:
+        names = ", ".join(branch_label(run, b.branch_id) for b in roots)
+        lines.append(f"Failed first: {names}.")
+    return "\n".join(lines)
+
+
+def open_branch_detail(branch: BranchView) -> str:
+    if branch.span is None:
+        return (
+            "Its branch span is missing from the trace: the branch never ended "
+            "(the run stopped, crashed or lost it while it was running)."
+        )
+    return "Its branch span ended without a status (terminated, failed or abandoned)."
+
+
+def open_barrier_title(barrier: BarrierView) -> str:
+    title = f"{barrier_label(barrier)} never fired"
+    if barrier.candidates:
+        title += f": {barrier.arrived_count} of {len(barrier.candidates)} arrived"
+    return title
+
+
+def open_barrier_detail(run: RunView, waiting: Sequence[str]) -> str:
+    detail = "The barrier span ended without an outcome, so its resolver never resumed."
+    if waiting:
+        detail += f"\nStill waiting for: {', '.join(branch_label(run, w) for w in waiting)}."
+    return detail
+
+
+def branch_label(run: RunView, branch_id: str) -> str:
+    branch = run.branch(branch_id)
+    agents = branch.agents if branch is not None else ()
+    return f"{branch_id} ({', '.join(agents)})" if agents else branch_id
+
+
+def barrier_label(barrier: BarrierView) -> str:
+    where = " at ".join(x for x in (barrier.kind, barrier.node) if x)
+    return f"{barrier.barrier_id} ({where})" if where else barrier.barrier_id
+
+
+def one_line(text: str) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line if len(line) <= _TITLE_TEXT_MAX else line[: _TITLE_TEXT_MAX - 3] + "..."
+
+
+def plural(n: int, one: str, many: str) -> str:
+    return one if n == 1 else many
+
+
+def unique(texts: Iterable[str | None]) -> list[str]:
+    return list(dict.fromkeys(t for t in texts if t))
