@@ -36,3 +36,17 @@ def test_mismatches_found_only_in_error_texts_are_counted() -> None:
     counts = sorted(mismatch_count(run) for run in traces.runs)
     assert counts == [0, 1]  # the foreign trace carries no identity attributes at all
     assert all(run.mismatch_count == 0 for run in traces.runs)
+
+
+def test_the_run_header_counts_the_mismatch_found_in_error_texts() -> None:
+    from pathlib import Path
+
+    from branchscope.tracing import load_traces
+    from branchscope.tui._run_list import mismatch_count
+    from branchscope.tui._run_screen import run_summary
+
+    fixture = Path(__file__).resolve().parents[1] / "tracing" / "fixtures"
+    (run,) = [r for r in load_traces([fixture / "collector_file_exporter.json"]).runs if r.steps]
+    header = run_summary(run, mismatch_count(run)).plain
+    assert "≠ 1 mismatch" in header
+    assert "… no outcome" in header

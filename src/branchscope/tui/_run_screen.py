@@ -33,22 +33,26 @@ def run_outcome(run: RunView, *, short: bool = False) -> Text:
         return Text("✓ ok" if short else "✓ succeeded", style="bold #87d787")
     if run.success is False:
         return Text("✗ failed", style="bold #ff5f87")
-    return Text("… open" if short else "… no outcome", style="bold #ffd75f")
+    return Text("… none" if short else "… no outcome", style="bold #ffd75f")
 
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}es" if word.endswith("ch") else f"{n} {word}s"
 
 
-def run_summary(run: RunView) -> Text:
-    """The run's header: how it ended and how broken; when and which; its error or answer."""
+def run_summary(run: RunView, mismatches: int | None = None) -> Text:
+    """The run's header: how it ended and how broken; when and which; its error or answer.
+
+    ``mismatches`` is the count diagnostics found (they also read error texts); without it,
+    the count from identity attributes."""
     text = Text.assemble((run.label, "bold"), "  ", run_outcome(run))
     text.append(f"  {format_duration(run.duration_ns)} · ")
     text.append(f"{_plural(len(run.branches), 'branch')} · {_plural(len(run.steps), 'step')}")
     if run.error_count:
         text.append(f" · {_plural(run.error_count, 'error')}", style="bold #ff5f87")
-    if run.mismatch_count:
-        text.append(f" · ≠ {_plural(run.mismatch_count, 'mismatch')}", style="bold #ff5f87")
+    found = run.mismatch_count if mismatches is None else mismatches
+    if found:
+        text.append(f" · ≠ {_plural(found, 'mismatch')}", style="bold #ff5f87")
     ident = run.run_id or run.trace_id
     text.append(f"\n{ident} · started {format_utc(run.start_ns)} UTC", style="#a8a8a8")
     if run.error:
@@ -98,7 +102,8 @@ class RunScreen(Screen[None]):
         self.diagnostics_panel = DiagnosticsPanel(self.diagnostics, id="diagnostics")
 
     def compose(self) -> ComposeResult:
-        yield Static(run_summary(self.run), id="summary")
+        mismatches = sum(1 for d in self.diagnostics if d.kind == "identity_mismatch")
+        yield Static(run_summary(self.run, mismatches), id="summary")
         yield self.timeline
         with Horizontal(id="panels"):
             yield self.diagnostics_panel
