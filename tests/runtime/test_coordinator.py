@@ -56,16 +56,35 @@ def _outcome(
     )
 
 
-def _drive(topology: dict[str, object], scripts: dict[str, list[object]], pick) -> Coordinator:
+def _drive(
+    topology: dict[str, object],
+    scripts: dict[str, list[object]],
+    pick,
+    *,
+    failing: frozenset[str] = frozenset(),
+    config: ExecutionConfig | None = None,
+) -> Coordinator:
+    """Run to the end, finishing in-flight steps in the order ``pick`` chooses; steps of
+    agents in ``failing`` fail as a provider error would."""
     coordinator = Coordinator(
-        run_id="run_x", topology=parse_topology(topology), config=ExecutionConfig(), max_steps=10
+        run_id="run_x",
+        topology=parse_topology(topology),
+        config=config or ExecutionConfig(),
+        max_steps=10,
     )
     pending = {s.token: s for s in coordinator.start("task").start}
     while not coordinator.finished:
         assert pending, "the coordinator is waiting for nothing"
         tokens = sorted(pending)
         spec = pending.pop(tokens[pick(len(tokens))])
-        transition = coordinator.on_outcome(_outcome(spec, scripts, coordinator))
+        if spec.agent in failing:
+            outcome = StepOutcome(
+                spec.token, spec.branch_id, spec.agent, spec.step_index, None, None,
+                error=f"model call failed for agent '{spec.agent}': boom",
+            )  # fmt: skip
+        else:
+            outcome = _outcome(spec, scripts, coordinator)
+        transition = coordinator.on_outcome(outcome)
         for token in transition.cancel:
             pending.pop(token, None)
         pending.update((s.token, s) for s in transition.start)
@@ -88,6 +107,38 @@ def test_any_interleaving_gives_the_same_answer(seed: int, data: st.DataObject) 
     assert coordinator.success, coordinator.error
     assert coordinator.final_response == plan.expected_answer
     _assert_clean(coordinator)
+
+
+@pytest.mark.stress
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 10_000),
+    data=st.data(),
+    policy=st.sampled_from([(1.0, "fail"), (0.5, "fail"), (0.5, "proceed"), (0.0, "proceed")]),
+)
+def test_failures_settle_everything_and_the_outcome_does_not_depend_on_timing(
+    seed: int, data: st.DataObject, policy: tuple[float, str]
+) -> None:
+    plan: Plan = random_plan(seed)
+    workers = [a for a in plan.agents if a != plan.root]
+    failing = frozenset(data.draw(st.lists(st.sampled_from(workers), max_size=2), label="fail"))
+    config = ExecutionConfig(min_ratio=policy[0], on_insufficient=policy[1])  # type: ignore[arg-type]
+    outcomes = []
+    for _ in range(2):
+        coordinator = _drive(
+            plan.topology,
+            plan.scripts,
+            lambda n: data.draw(st.integers(0, n - 1)),
+            failing=failing,
+            config=config,
+        )
+        _assert_clean(coordinator)
+        if not coordinator.success:
+            assert coordinator.error and "boom" in coordinator.error  # the root cause climbs
+        outcomes.append((coordinator.success, coordinator.final_response))
+    assert outcomes[0] == outcomes[1]
+    if not failing:
+        assert outcomes[0] == (True, plan.expected_answer)
 
 
 @given(data=st.data())
