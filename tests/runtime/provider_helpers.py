@@ -5,43 +5,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from branchscope.runtime.actions import coordination_tools
 from branchscope.runtime.models import Message, ModelConfig, ModelRequest, ToolCall, ToolSpec
+from branchscope.runtime.topology import parse_topology
+
+
+def _tools(targets: Sequence[str]) -> dict[str, ToolSpec]:
+    """The coordination tools the runtime offers an agent that may invoke ``targets`` and end."""
+    flows = ["Start -> Caller", "Caller -> End", *(f"Caller <-> {t}" for t in targets)]
+    topology = parse_topology({"agents": ["Start", "Caller", *targets, "End"], "flows": flows})
+    return {tool.name: tool for tool in coordination_tools(topology, "Caller")}
 
 
 def invoke_agent_spec(targets: Sequence[str]) -> ToolSpec:
-    return ToolSpec(
-        name="invoke_agent",
-        description="Hand the work to other agents; several invocations run in parallel.",
-        parameters={
-            "type": "object",
-            "properties": {
-                "invocations": {
-                    "type": "array",
-                    "minItems": 1,
-                    "items": {
-                        "type": "object",
-                        "properties": {
-                            "agent_name": {"type": "string", "enum": list(targets)},
-                            "request": {"type": "string"},
-                        },
-                        "required": ["agent_name", "request"],
-                    },
-                }
-            },
-            "required": ["invocations"],
-        },
-    )
+    return _tools(targets)["invoke_agent"]
 
 
-TERMINATE_SPEC = ToolSpec(
-    name="terminate_workflow",
-    description="End the workflow with the final answer.",
-    parameters={
-        "type": "object",
-        "properties": {"answer": {"type": "string"}},
-        "required": ["answer"],
-    },
-)
+TERMINATE_SPEC = _tools(["AgentA"])["terminate_workflow"]
 
 FIRST_CALL = ToolCall(
     id="call_abc123",
