@@ -153,8 +153,20 @@ async def _converse(
         for call in own:
             new_messages.append(await _run_tool(agent, call, env, spec))
         if coordination:
-            action = _merge([_parse(call, env, spec) for call in coordination])
-            return action, validate_action(action, spec.agent, env.topology)
+            actions = [_parse(call, env, spec) for call in coordination]
+            try:
+                action = _merge(actions)
+            except ActionError as exc:
+                if env.bus.active:
+                    for call in coordination:
+                        env.bus.emit(_tool_finished(spec, call, None, str(exc)))
+                raise
+            verdict = validate_action(action, spec.agent, env.topology)
+            if env.bus.active:
+                result = "accepted" if verdict.valid else None
+                for call in coordination:
+                    env.bus.emit(_tool_finished(spec, call, result, verdict.error))
+            return action, verdict
         if not own:
             content = ContentOnly(reply.content or "")
             return content, validate_action(content, spec.agent, env.topology)
@@ -224,20 +236,17 @@ async def _call_model(
 
 
 def _parse(call: ToolCall, env: RunEnvironment, spec: StepSpec) -> Action:
-    """Parse a coordination call, reported to observers as a tool execution."""
+    """Parse a coordination call, reported to observers as a tool execution; the caller
+    reports its end once the step's action is validated (once, not per call)."""
     bus = env.bus
     if bus.active:
         bus.emit(_tool_started(spec, call))
     try:
-        action = parse_action(call)
+        return parse_action(call)
     except ActionError as exc:
         if bus.active:
             bus.emit(_tool_finished(spec, call, None, str(exc)))
         raise
-    if bus.active:
-        verdict = validate_action(action, spec.agent, env.topology)
-        bus.emit(_tool_finished(spec, call, "accepted" if verdict.valid else None, verdict.error))
-    return action
 
 
 def _merge(actions: list[Action]) -> Action:
