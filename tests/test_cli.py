@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from branchscope.cli import main
-from branchscope.tracing import diagnose, load_traces
+from branchscope.traces import diagnose, load_traces
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "traces" / "seed-race.jsonl"
 

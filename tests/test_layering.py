@@ -12,6 +12,7 @@ import pytest
 
 import branchscope.runtime
 import branchscope.runtime.models
+import branchscope.traces
 import branchscope.tracing
 import branchscope.tui
 
@@ -25,7 +26,13 @@ def _isort_key(name: str) -> tuple[int, str]:
 
 @pytest.mark.parametrize(
     "module",
-    [branchscope.runtime, branchscope.runtime.models, branchscope.tracing, branchscope.tui],
+    [
+        branchscope.runtime,
+        branchscope.runtime.models,
+        branchscope.traces,
+        branchscope.tracing,
+        branchscope.tui,
+    ],
     ids=lambda m: m.__name__,
 )
 def test_all_is_sorted_and_names_every_public_name(module: ModuleType) -> None:
@@ -76,3 +83,18 @@ def test_importing_the_runtime_loads_no_sdk() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == ""
+
+
+def test_the_reading_side_imports_neither_runtime_nor_instrumentation_nor_viewer() -> None:
+    imported = _imports(SRC / "traces")
+    assert not {m for m in imported if m.split(".")[0] in ("opentelemetry", "textual", "rich")}
+    assert not {
+        m
+        for m in imported
+        if m.startswith(("branchscope.runtime", "branchscope.tracing", "branchscope.tui"))
+    }
+
+
+def test_the_viewer_reads_traces_only_through_the_reading_side() -> None:
+    imported = _imports(SRC / "tui")
+    assert not {m for m in imported if m.startswith(("branchscope.runtime", "branchscope.tracing"))}

@@ -109,7 +109,7 @@ def _view(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from .tracing import diagnose_all, load_traces
+    from .traces import diagnose_all, load_traces
 
     traces = load_traces(_paths(args))
     for problem in traces.problems:

@@ -19,7 +19,7 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from branchscope.tracing import semconv as sc
+from branchscope.traces import semconv as sc
 from branchscope.tracing._tracer import Tracer
 from branchscope.tracing.export import (
     OtlpJsonFileExporter,

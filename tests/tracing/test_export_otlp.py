@@ -19,7 +19,7 @@ from branchscope.runtime import (
     ScriptBook,
     Terminate,
 )
-from branchscope.tracing import semconv as sc
+from branchscope.traces import semconv as sc
 from branchscope.tracing._tracer import Tracer
 
 from .otlp_receiver import GrpcReceiver, HttpReceiver, closed_port, silent_server

@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 from branchscope.runtime import Agent, ModelConfig, Orchestra, Registry
-from branchscope.tracing import Tracer, load_traces
+from branchscope.traces import load_traces
+from branchscope.tracing import Tracer
 
 from ..runtime.fake_openai_server import (
     FakeOpenAIServer,

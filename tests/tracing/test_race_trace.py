@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from branchscope.tracing import diagnose, load_traces
+from branchscope.traces import diagnose, load_traces
 
 from .racy_runtime import run_racy_seed
 

@@ -31,7 +31,7 @@ from branchscope.runtime.events import (
     StepStarted,
     ValidationResult,
 )
-from branchscope.tracing import semconv as sc
+from branchscope.traces import semconv as sc
 
 from .tracer_events import BASE_NS, Pipeline, parent_of, seed_events, span_id, with_run_id
 

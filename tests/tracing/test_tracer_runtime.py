@@ -22,9 +22,9 @@ from branchscope.runtime import (
     ScriptBook,
     Terminate,
 )
-from branchscope.tracing import semconv as sc
+from branchscope.traces import semconv as sc
+from branchscope.traces.reader import load_traces
 from branchscope.tracing._tracer import Tracer
-from branchscope.tracing.reader import load_traces
 
 from .tracer_events import Pipeline, parent_of, span_id
 

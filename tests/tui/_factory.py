@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from branchscope.tracing.model import (
+from branchscope.traces.model import (
     BarrierView,
     BranchView,
     LoadProblem,

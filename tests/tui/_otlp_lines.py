@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from branchscope.tracing import semconv as sc
+from branchscope.traces import semconv as sc
 
 TRACE_ID = "7ace" + "0" * 27 + "1"
 T0 = 1_741_944_413_000_000_000

@@ -10,7 +10,7 @@ import pytest
 from rich.console import Console
 from textual.widgets import Input, ProgressBar, Static
 
-from branchscope.tracing.model import LoadProblem, TraceSet
+from branchscope.traces.model import LoadProblem, TraceSet
 from branchscope.tui import Timeline, TraceViewerApp
 from branchscope.tui._details import DetailsPanel
 from branchscope.tui._diagnostics_panel import DiagnosticsPanel
@@ -297,7 +297,7 @@ def test_the_app_needs_paths_or_traces_not_both() -> None:
 
 
 def test_diagnostics_panel_lists_mismatch_first() -> None:
-    from branchscope.tracing.diagnostics import diagnose
+    from branchscope.traces.diagnostics import diagnose
 
     panel = DiagnosticsPanel(list(reversed(diagnose(seed_run(mismatch=True)))))
     assert panel.diagnostics[0].kind == "identity_mismatch"

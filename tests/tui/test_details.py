@@ -6,7 +6,7 @@ import io
 
 from rich.console import Console
 
-from branchscope.tracing.diagnostics import diagnose
+from branchscope.traces.diagnostics import diagnose
 from branchscope.tui._details import describe, describe_diagnostic
 from branchscope.tui._lanes import build_timeline
 from tests.tui._factory import seed_run, swarm_run

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from branchscope.tracing.model import BranchView, RunView
+from branchscope.traces.model import BranchView, RunView
 from branchscope.tui._lanes import NO_BRANCH, Place, build_timeline
 from tests.tui._factory import seed_run, swarm_run
 

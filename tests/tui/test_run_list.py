@@ -28,10 +28,10 @@ def test_filter_words(query: str, found: bool) -> None:
 def test_mismatches_found_only_in_error_texts_are_counted() -> None:
     from pathlib import Path
 
-    from branchscope.tracing import load_traces
+    from branchscope.traces import load_traces
     from branchscope.tui._run_list import mismatch_count
 
-    fixture = Path(__file__).resolve().parents[1] / "tracing" / "fixtures"
+    fixture = Path(__file__).resolve().parents[1] / "traces" / "fixtures"
     traces = load_traces([fixture / "collector_file_exporter.json"])
     counts = sorted(mismatch_count(run) for run in traces.runs)
     assert counts == [0, 1]  # the foreign trace carries no identity attributes at all
@@ -41,11 +41,11 @@ def test_mismatches_found_only_in_error_texts_are_counted() -> None:
 def test_the_run_header_counts_the_mismatch_found_in_error_texts() -> None:
     from pathlib import Path
 
-    from branchscope.tracing import load_traces
+    from branchscope.traces import load_traces
     from branchscope.tui._run_list import mismatch_count
     from branchscope.tui._run_screen import run_summary
 
-    fixture = Path(__file__).resolve().parents[1] / "tracing" / "fixtures"
+    fixture = Path(__file__).resolve().parents[1] / "traces" / "fixtures"
     (run,) = [r for r in load_traces([fixture / "collector_file_exporter.json"]).runs if r.steps]
     header = run_summary(run, mismatch_count(run)).plain
     assert "≠ 1 mismatch" in header

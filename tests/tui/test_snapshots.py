@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from branchscope.tracing.model import LoadProblem, TraceSet
+from branchscope.traces.model import LoadProblem, TraceSet
 from branchscope.tui import TraceViewerApp
 from tests.tui._factory import EPOCH_NS, MS, seed_run, swarm_run, trace_set
 

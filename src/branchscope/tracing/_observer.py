@@ -43,8 +43,8 @@ from branchscope.runtime.events import (
     ToolCallFinished,
     ToolCallStarted,
 )
+from branchscope.traces import semconv as sc
 
-from . import semconv as sc
 from ._observer_barriers import BarrierSpans
 from ._observer_calls import CallSpans
 from ._run_state import ContextStack, RunSpans, is_open, set_error

@@ -15,8 +15,8 @@ from branchscope.runtime.events import (
     BarrierFired,
     BarrierOpened,
 )
+from branchscope.traces import semconv as sc
 
-from . import semconv as sc
 from ._run_state import RunSpans, is_open, set_error
 from .redact import redact_text
 

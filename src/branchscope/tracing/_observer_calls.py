@@ -12,8 +12,8 @@ from branchscope.runtime.events import (
     ToolCallFinished,
     ToolCallStarted,
 )
+from branchscope.traces import semconv as sc
 
-from . import semconv as sc
 from ._content import input_messages, output_messages
 from ._run_state import ContextStack, RunSpans, is_open, set_error
 from .redact import redact_text

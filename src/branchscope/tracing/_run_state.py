@@ -18,7 +18,7 @@ from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.trace import Span, Status, StatusCode
 
-from . import semconv as sc
+from branchscope.traces import semconv as sc
 
 __all__ = ["CallKey", "ContextStack", "RunSpans", "StepKey", "ToolKey", "is_open", "set_error"]
 

@@ -49,8 +49,8 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 
 from branchscope import __version__
 from branchscope.runtime.events import RunEvent, RunFinished, RunStarted, observe
+from branchscope.traces import semconv as sc
 
-from . import semconv as sc
 from ._observer import TracingObserver
 from ._otlp import OwnedProcessor, otlp_endpoint_configured, otlp_exporter_from_env
 from .export import OtlpJsonFileExporter, new_trace_file_path

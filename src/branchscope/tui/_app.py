@@ -12,9 +12,9 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
-from branchscope.tracing.diagnostics import diagnose
-from branchscope.tracing.model import TraceSet
-from branchscope.tracing.reader import load_traces
+from branchscope.traces.diagnostics import diagnose
+from branchscope.traces.model import TraceSet
+from branchscope.traces.reader import load_traces
 from branchscope.tui._help import HelpScreen
 from branchscope.tui._run_list import RunListScreen
 from branchscope.tui._run_screen import RunScreen

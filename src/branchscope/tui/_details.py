@@ -15,8 +15,8 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from branchscope.tracing.diagnostics import Diagnostic
-from branchscope.tracing.model import BarrierView, BranchView, RunView, SpanRecord, StepView
+from branchscope.traces.diagnostics import Diagnostic
+from branchscope.traces.model import BarrierView, BranchView, RunView, SpanRecord, StepView
 from branchscope.tui._format import format_duration, format_offset
 from branchscope.tui._lanes import Lane, LaneItem
 

@@ -13,7 +13,7 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from branchscope.tracing.diagnostics import Diagnostic
+from branchscope.traces.diagnostics import Diagnostic
 
 __all__ = ["DiagnosticsPanel", "diagnostic_prompt", "ordered"]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal, NamedTuple, TypeAlias
 
-from branchscope.tracing.model import BarrierView, StepView
+from branchscope.traces.model import BarrierView, StepView
 from branchscope.tui._axis import TimeAxis
 from branchscope.tui._lanes import Connector, Lane, TimelineModel
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from branchscope.tracing.model import BarrierView, BranchView, RunView, StepView
+from branchscope.traces.model import BarrierView, BranchView, RunView, StepView
 
 __all__ = ["Connector", "Lane", "LaneItem", "Place", "TimelineModel", "build_timeline"]
 

@@ -19,8 +19,8 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Label, ProgressBar, Static
 
-from branchscope.tracing.diagnostics import DiagnosticKind, diagnose
-from branchscope.tracing.model import LoadProblem, RunView, TraceSet
+from branchscope.traces.diagnostics import DiagnosticKind, diagnose
+from branchscope.traces.model import LoadProblem, RunView, TraceSet
 from branchscope.tui._format import format_duration, format_utc
 from branchscope.tui._run_screen import run_outcome
 

@@ -16,8 +16,8 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from branchscope.tracing.diagnostics import Diagnostic
-from branchscope.tracing.model import RunView
+from branchscope.traces.diagnostics import Diagnostic
+from branchscope.traces.model import RunView
 from branchscope.tui._details import DetailsPanel
 from branchscope.tui._diagnostics_panel import DiagnosticsPanel, ordered
 from branchscope.tui._format import format_duration, format_utc

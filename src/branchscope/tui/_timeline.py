@@ -23,7 +23,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from branchscope.tracing.model import RunView
+from branchscope.traces.model import RunView
 from branchscope.tui._axis import MAX_ZOOM, TimeAxis
 from branchscope.tui._glyphs import Cell, axis_cells, lane_cells, lane_label, lane_marker
 from branchscope.tui._lanes import Lane, LaneItem, Place, TimelineModel, build_timeline

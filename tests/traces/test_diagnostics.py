@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from branchscope.tracing import semconv as sc
-from branchscope.tracing.diagnostics import Diagnostic, DiagnosticKind, diagnose, diagnose_all
-from branchscope.tracing.model import RunView, SpanRecord, TraceSet
-from branchscope.tracing.reader import build_runs
+from branchscope.traces import semconv as sc
+from branchscope.traces.diagnostics import Diagnostic, DiagnosticKind, diagnose, diagnose_all
+from branchscope.traces.model import RunView, SpanRecord, TraceSet
+from branchscope.traces.reader import build_runs
 
 from .fixtures.builders import RACE_ERROR, TraceBuilder, seed_run
 

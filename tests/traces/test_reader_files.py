@@ -16,8 +16,8 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import Link, Status, StatusCode
 
-from branchscope.tracing.diagnostics import diagnose
-from branchscope.tracing.reader import load_traces, read_spans
+from branchscope.traces.diagnostics import diagnose
+from branchscope.traces.reader import load_traces, read_spans
 
 from .fixtures.builders import seed_run
 from .fixtures.otlp_encoding import encode_line

@@ -10,10 +10,10 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from branchscope.tracing import semconv as sc
-from branchscope.tracing.diagnostics import diagnose
-from branchscope.tracing.model import AttributeValue, SpanEvent, SpanLink, SpanRecord
-from branchscope.tracing.reader import build_runs, read_spans
+from branchscope.traces import semconv as sc
+from branchscope.traces.diagnostics import diagnose
+from branchscope.traces.model import AttributeValue, SpanEvent, SpanLink, SpanRecord
+from branchscope.traces.reader import build_runs, read_spans
 
 from .fixtures.otlp_encoding import Style, encode_line
 

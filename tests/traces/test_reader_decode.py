@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from branchscope.tracing.reader import read_spans
+from branchscope.traces.reader import read_spans
 
 TRACE = "5B8AA5A2D2C872E8321CF37308D69DF2"
 SPAN = "0F2A3B4C5D6E7F80"

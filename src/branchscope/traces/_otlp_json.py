@@ -1,4 +1,4 @@
-"""Decode OTLP/JSON ``TracesData`` lines into :class:`~branchscope.tracing.model.SpanRecord`.
+"""Decode OTLP/JSON ``TracesData`` lines into :class:`~branchscope.traces.model.SpanRecord`.
 
 Lenient the way protobuf's own JSON parser is, because files come from many writers:
 lowerCamel or snake_case keys, ids as hex or base64, int64 as strings or numbers, enums as

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from branchscope.tracing import semconv as sc
-from branchscope.tracing.model import RunView, SpanRecord
-from branchscope.tracing.reader import build_runs
+from branchscope.traces import semconv as sc
+from branchscope.traces.model import RunView, SpanRecord
+from branchscope.traces.reader import build_runs
 
 from .fixtures.builders import RACE_ERROR, TraceBuilder, seed_run
 
