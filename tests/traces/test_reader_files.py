@@ -69,7 +69,20 @@ def test_collector_file_from_another_runtime_shows_the_identity_mismatch() -> No
         "5b8aa5a2d2c872e8321cf37308d69df2",
     ]
     run = traces.runs[1]
-    assert run.branches == ()
+    assert run.vocabulary == "genai"
+    # AgentA and AgentC ran in parallel inside the Orchestrator's step: a recovered fork.
+    assert [(b.branch_id, b.parent_id, b.agents) for b in run.branches] == [
+        ("main", None, ("Orchestrator",)),
+        ("AgentA", "main", ("AgentA",)),
+        ("AgentC", "main", ("AgentC",)),
+    ]
+    (fork,) = run.barriers
+    assert (fork.kind, fork.node, fork.candidates, fork.inferred) == (
+        "fork",
+        "Orchestrator",
+        ("AgentA", "AgentC"),
+        True,
+    )
     assert [(s.agent, s.error) for s in run.steps] == [
         ("Orchestrator", None),
         ("AgentA", "Agent AgentC cannot invoke: ['Orchestrator']"),
@@ -174,7 +187,26 @@ def test_truncated_last_line_keeps_everything_before_it(tmp_path: Path) -> None:
     spans, problems = read_spans(path)
     assert len(spans) == len(seed_run(race=True))
     assert [p.line for p in problems] == [3]
-    assert problems[0].message.startswith("truncated last line (not valid JSON")
+    cut = good[: len(good) // 2]
+    lost = cut.count('"startTimeUnixNano"')
+    assert 0 < lost < len(seed_run(race=True))
+    assert problems[0].message == (
+        f"run interrupted: truncated last line, {lost} spans lost at the end; the rest was kept"
+    )
+
+
+def test_a_truncated_tail_is_counted_on_its_run(tmp_path: Path) -> None:
+    """A run whose last line was cut (a crash, a full disk) keeps its other lines and says
+    how many spans went with the cut one."""
+    spans = seed_run(race=False)
+    first, rest = spans[:4], spans[4:]
+    tail = encode_line(rest)
+    path = _write(
+        tmp_path / "t.jsonl", encode_line(first), tail[: len(tail) - 40], newline_at_end=False
+    )
+    (run,) = load_traces([path]).runs
+    assert len(run.spans) == 4
+    assert run.lost_spans == tail[: len(tail) - 40].count('"startTimeUnixNano"') > 0
 
 
 def test_garbage_and_non_utf8_lines_are_skipped_with_line_numbers(tmp_path: Path) -> None:

@@ -74,7 +74,7 @@ def test_steps_carry_identity_validation_and_calls() -> None:
         for m in fork_step.model_calls
     ] == [("scripted", "scripted-1", 12, 6, "tool_calls")]
     assert [(t.tool_name, t.call_id) for t in fork_step.tool_calls] == [("invoke_agent", "call_1")]
-    assert run.mismatch_count == 1
+    assert sum(1 for s in run.steps if s.identity_mismatch) == 1
     assert [s.agent for s in run.steps] == ["Orchestrator", "AgentA", "AgentB", "AgentC", "AgentD"]
 
 

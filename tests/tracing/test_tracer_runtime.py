@@ -22,6 +22,7 @@ from branchscope.runtime import (
     ScriptBook,
     Terminate,
 )
+from branchscope.traces import health
 from branchscope.traces import semconv as sc
 from branchscope.traces.reader import load_traces
 from branchscope.tracing._tracer import Tracer
@@ -341,7 +342,7 @@ async def test_round_trip_run_to_file_to_reader(tmp_path: Path) -> None:
     assert (run.run_id, run.workflow, run.success) == (result.run_id, "seed", True)
     assert run.service_name == "branchscope"
     assert len(run.steps) == result.total_steps
-    assert run.mismatch_count == 0 and run.error_count == 0
+    assert health(run).mismatches == 0 and health(run).errors == 0
     (root,) = run.children_of(None)
     assert root.agents == ("Orchestrator",)
     children = run.children_of(root.branch_id)

@@ -28,25 +28,27 @@ def test_filter_words(query: str, found: bool) -> None:
 def test_mismatches_found_only_in_error_texts_are_counted() -> None:
     from pathlib import Path
 
-    from branchscope.traces import load_traces
-    from branchscope.tui._run_list import mismatch_count
+    from branchscope.traces import health, load_traces
 
     fixture = Path(__file__).resolve().parents[1] / "traces" / "fixtures"
     traces = load_traces([fixture / "collector_file_exporter.json"])
-    counts = sorted(mismatch_count(run) for run in traces.runs)
+    assert len(traces.runs) == 2
+    counts = sorted(health(run).mismatches for run in traces.runs)
     assert counts == [0, 1]  # the foreign trace carries no identity attributes at all
-    assert all(run.mismatch_count == 0 for run in traces.runs)
 
 
-def test_the_run_header_counts_the_mismatch_found_in_error_texts() -> None:
+def test_the_run_header_counts_what_the_diagnostics_panel_lists() -> None:
+    """Header, run list and panel read one count: a run never says "N errors" beside
+    "no problems"."""
     from pathlib import Path
 
-    from branchscope.traces import load_traces
-    from branchscope.tui._run_list import mismatch_count
+    from branchscope.traces import health, load_traces
     from branchscope.tui._run_screen import run_summary
 
     fixture = Path(__file__).resolve().parents[1] / "traces" / "fixtures"
     (run,) = [r for r in load_traces([fixture / "collector_file_exporter.json"]).runs if r.steps]
-    header = run_summary(run, mismatch_count(run)).plain
+    found = health(run)
+    header = run_summary(run, found).plain
     assert "≠ 1 mismatch" in header
-    assert "… no outcome" in header
+    assert f"{found.errors} error" in header and found.errors == len(found.diagnostics) == 1
+    assert "✗ failed" in header

@@ -13,13 +13,26 @@ this package alone.
 
 from __future__ import annotations
 
-from .diagnostics import Diagnostic, DiagnosticKind, Severity, diagnose, diagnose_all
+from .diagnostics import (
+    Diagnostic,
+    DiagnosticKind,
+    RunHealth,
+    Severity,
+    count_mismatches,
+    diagnose,
+    diagnose_all,
+    health,
+)
 from .model import (
     AttributeValue,
+    BarrierKind,
+    BarrierOutcome,
     BarrierView,
+    BranchStatus,
     BranchView,
     LoadProblem,
     ModelCallView,
+    RunOutcome,
     RunView,
     SpanEvent,
     SpanLink,
@@ -28,18 +41,24 @@ from .model import (
     StepView,
     ToolCallView,
     TraceSet,
+    Vocabulary,
 )
 from .reader import ProgressCallback, build_runs, load_traces, read_spans
 
 __all__ = [
     "AttributeValue",
+    "BarrierKind",
+    "BarrierOutcome",
     "BarrierView",
+    "BranchStatus",
     "BranchView",
     "Diagnostic",
     "DiagnosticKind",
     "LoadProblem",
     "ModelCallView",
     "ProgressCallback",
+    "RunHealth",
+    "RunOutcome",
     "RunView",
     "Severity",
     "SpanEvent",
@@ -49,9 +68,12 @@ __all__ = [
     "StepView",
     "ToolCallView",
     "TraceSet",
+    "Vocabulary",
     "build_runs",
+    "count_mismatches",
     "diagnose",
     "diagnose_all",
+    "health",
     "load_traces",
     "read_spans",
 ]

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from . import semconv as sc
-from .model import BarrierView, BranchView, RunView, StepView
+from .model import BarrierView, BranchView, RunView, SpanRecord, StepView
+
+if TYPE_CHECKING:
+    from ._inferred import CoordinationFailure
 
 __all__ = [
     "BRANCH_FAILED_STATUS",
@@ -16,14 +20,18 @@ __all__ = [
     "branch_label",
     "branch_texts",
     "consequence_of",
+    "coordination_failure_detail",
+    "coordination_failure_title",
     "failed_barrier_detail",
     "failed_barrier_title",
+    "inferred_mismatch_detail",
     "mismatch_detail",
     "one_line",
     "open_barrier_detail",
     "open_barrier_title",
     "open_branch_detail",
     "other_agent_named",
+    "outlived_run_detail",
     "plural",
     "run_failure_detail",
     "step_texts",
@@ -152,7 +160,21 @@ def failed_barrier_detail(run: RunView, barrier: BarrierView) -> str:
     return "\n".join(lines)
 
 
-def branch_failure_title(run: RunView, branch_id: str, error: str | None, by: str | None) -> str:
+def _with_type(error: str | None, error_type: str | None) -> str | None:
+    """``RuntimeError: boom`` unless the message already names its type."""
+    if error_type is None or (error is not None and error_type in error):
+        return error
+    return f"{error_type}: {error}" if error else error_type
+
+
+def branch_failure_title(
+    run: RunView,
+    branch_id: str,
+    error: str | None,
+    by: str | None,
+    error_type: str | None = None,
+) -> str:
+    error = _with_type(error, error_type)
     return (
         f"{branch_label(run, branch_id)} failed"
         + (f": {one_line(error)}" if error else "")
@@ -160,9 +182,15 @@ def branch_failure_title(run: RunView, branch_id: str, error: str | None, by: st
     )
 
 
-def branch_failure_detail(run: RunView, branch_id: str, error: str | None, by: str | None) -> str:
+def branch_failure_detail(
+    run: RunView,
+    branch_id: str,
+    error: str | None,
+    by: str | None,
+    error_type: str | None = None,
+) -> str:
     """The error, the barrier that tolerated it (*by*), and where the failure went."""
-    lines = [error or "The branch failed without an error message."]
+    lines = [_with_type(error, error_type) or "The branch failed without an error message."]
     if by is not None:
         lines.append(f"{by} tolerated the failure under its convergence policy.")
     consequence = consequence_of(run, branch_id)
@@ -179,7 +207,71 @@ def run_failure_detail(run: RunView, roots: Sequence[BranchView]) -> str:
     return "\n".join(lines)
 
 
+def coordination_failure_title(run: RunView, failure: CoordinationFailure) -> str:
+    title = f"{branch_label(run, failure.branch.branch_id)} failed after its step succeeded"
+    if failure.likely_validated_as:
+        agent = failure.step.agent or "its agent"
+        return f"{title}: {agent} likely validated as {failure.likely_validated_as} (inferred)"
+    return f"{title}: a coordination failure with no error recorded"
+
+
+def coordination_failure_detail(run: RunView, failure: CoordinationFailure) -> str:
+    agent = failure.step.agent or "its agent"
+    lines = [
+        f"Every step of {failure.branch.branch_id} succeeded, yet the branch failed with no "
+        "error recorded: it failed in coordination, after its step (validation, delivery), "
+        "where this runtime writes nothing.",
+    ]
+    if failure.likely_validated_as:
+        lines.append(
+            f"Most likely {agent}'s action was validated as {failure.likely_validated_as}, "
+            f"the agent whose step started last before {agent}'s ended (inferred from "
+            "timing, not recorded)."
+        )
+    consequence = consequence_of(run, failure.branch.branch_id)
+    if consequence:
+        lines.append(consequence)
+    return "\n".join(lines)
+
+
+def inferred_mismatch_detail(run: RunView, failure: CoordinationFailure) -> str:
+    """The timing evidence: the failed step and the steps that overlapped it."""
+    agent = failure.step.agent or "its agent"
+    other = failure.likely_validated_as
+    lines = [
+        f"{failure.branch.branch_id} ran {agent}; its step succeeded and the branch then "
+        "failed with no error recorded.",
+        f"A runtime that keeps the current agent on a shared object (the seed's race) "
+        f"validates a step as whoever started a step last before it ended: {other}.",
+        "Inferred from timing, not recorded. Steps around it "
+        f"(ms from the run's start, {agent}'s marked *):",
+    ]
+    for step in failure.evidence:
+        mark = "*" if step.span.span_id == failure.step.span.span_id else " "
+        end = format_ms(step.span.end_ns - run.start_ns) if step.span.ended else "open"
+        lines.append(
+            f" {mark} {step.agent or step.span.name} on {step.branch_id or '?'}: "
+            f"{format_ms(step.span.start_ns - run.start_ns)}–{end}"
+        )
+    return "\n".join(lines)
+
+
+def outlived_run_detail(run: RunView, span: SpanRecord) -> str:
+    late = format_ms(span.end_ns - run.end_ns)
+    return (
+        f"{span.name!r} ended {late} ms after the run's own span: the run reported its "
+        "outcome while this work was still going (a step left running, retried or "
+        "closed late by the tracer)."
+    )
+
+
+def format_ms(ns: int) -> str:
+    return f"{ns / 1e6:.1f}"
+
+
 def open_branch_detail(branch: BranchView) -> str:
+    if branch.span is not None and not branch.span.ended:
+        return "Its span has no end time: the branch was still running when the trace ended."
     if branch.span is None:
         return (
             "Its branch span is missing from the trace: the branch never ended "
@@ -203,9 +295,12 @@ def open_barrier_detail(run: RunView, waiting: Sequence[str]) -> str:
 
 
 def branch_label(run: RunView, branch_id: str) -> str:
+    """``br_0002 (AgentA)``; just ``Hotels`` for a lane named after its only agent."""
     branch = run.branch(branch_id)
     agents = branch.agents if branch is not None else ()
-    return f"{branch_id} ({', '.join(agents)})" if agents else branch_id
+    if not agents or agents == (branch_id,):
+        return branch_id
+    return f"{branch_id} ({', '.join(agents)})"
 
 
 def barrier_label(barrier: BarrierView) -> str:

@@ -20,7 +20,7 @@ from typing import TypeAlias
 
 from .model import AttributeValue, SpanEvent, SpanLink, SpanRecord, StatusCode
 
-__all__ = ["DecodedLine", "OtlpJsonError", "decode_line", "decode_traces_data"]
+__all__ = ["DecodedLine", "OtlpJsonError", "decode_line", "decode_traces_data", "parse_json"]
 
 _TRACE_ID_BYTES = 16
 _SPAN_ID_BYTES = 8
@@ -58,15 +58,23 @@ class DecodedLine:
     """``metrics`` / ``logs`` / ``profiles`` when the line holds another signal, not traces."""
 
 
-def decode_line(text: str, *, source: str | None = None) -> DecodedLine:
-    """Decode one line of an OTLP/JSON lines file; raise :class:`OtlpJsonError` if unusable."""
+def parse_json(text: str) -> object:
+    """``json.loads``, with every failure an :class:`OtlpJsonError` that says where."""
     try:
-        data = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise OtlpJsonError(f"not valid JSON: {exc.msg} at column {exc.colno}") from None
+        raise OtlpJsonError(
+            f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+            if exc.lineno > 1
+            else f"not valid JSON: {exc.msg} at column {exc.colno}"
+        ) from None
     except (ValueError, RecursionError) as exc:
         raise OtlpJsonError(f"not valid JSON: {exc}") from None
-    return decode_traces_data(data, source=source)
+
+
+def decode_line(text: str, *, source: str | None = None) -> DecodedLine:
+    """Decode one line of an OTLP/JSON lines file; raise :class:`OtlpJsonError` if unusable."""
+    return decode_traces_data(parse_json(text), source=source)
 
 
 def decode_traces_data(data: object, *, source: str | None = None) -> DecodedLine:

@@ -2,14 +2,18 @@
 
 The order is the order a person debugging a parallel workflow should read them in:
 an identity mismatch (one branch validated as another agent) explains everything
-downstream of it, so it comes first; then barriers that fired with failure; then other
-root-cause failures; then work left open; then a success that delivered nothing.
+downstream of it, so it comes first, then one inferred from timing; then root causes in
+the user's terms (the agent and its error); then their consequences (barriers that fired
+with failure, a failed run); then work left open; then a success that delivered nothing.
 A failure that climbs from a branch to its parents and the run is reported once, at its
-root cause, with the consequences in the detail.
+root cause, with the consequences in the detail. Every vocabulary's runs are diagnosed
+the same way: the rules read the trace model, never a runtime's attribute names (except
+our own ``branchscope.run.delivered``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal, TypeAlias
@@ -21,20 +25,35 @@ from ._diagnostic_text import (
     branch_failure_title,
     branch_label,
     branch_texts,
+    coordination_failure_detail,
+    coordination_failure_title,
     failed_barrier_detail,
     failed_barrier_title,
+    inferred_mismatch_detail,
     mismatch_detail,
     one_line,
     open_barrier_detail,
     open_barrier_title,
     open_branch_detail,
     other_agent_named,
+    outlived_run_detail,
     run_failure_detail,
     step_texts,
 )
+from ._inferred import CoordinationFailure, coordination_failures
 from .model import BranchView, RunView, SpanRecord, StepView, TraceSet
+from .vocabularies._outputs import is_empty_answer
 
-__all__ = ["Diagnostic", "DiagnosticKind", "Severity", "diagnose", "diagnose_all"]
+__all__ = [
+    "Diagnostic",
+    "DiagnosticKind",
+    "RunHealth",
+    "Severity",
+    "count_mismatches",
+    "diagnose",
+    "diagnose_all",
+    "health",
+]
 
 Severity: TypeAlias = Literal["error", "warning"]
 
@@ -46,14 +65,22 @@ class DiagnosticKind(StrEnum):
     """What went wrong; the values are stable strings for filters and ``check`` output."""
 
     IDENTITY_MISMATCH = "identity_mismatch"
-    BARRIER_FAILED = "barrier_failed"
+    INFERRED_MISMATCH = "inferred_mismatch"
+    """A branch that failed after its step succeeded, probably validated as another agent:
+    read from timing, never certain (always a warning)."""
     BRANCH_FAILED = "branch_failed"
     STEP_FAILED = "step_failed"
-    """A failed step outside any branch (traces from other runtimes)."""
+    """A failed step whose branch did not fail, or that belongs to no branch."""
+    BARRIER_FAILED = "barrier_failed"
     RUN_FAILED = "run_failed"
     OPEN_BRANCH = "open_branch"
     OPEN_BARRIER = "open_barrier"
+    OUTLIVED_RUN = "outlived_run"
+    """A branch or step that ended after its run did."""
     EMPTY_SUCCESS = "empty_success"
+
+
+_MISMATCH_KINDS = frozenset({DiagnosticKind.IDENTITY_MISMATCH, DiagnosticKind.INFERRED_MISMATCH})
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +88,7 @@ class Diagnostic:
     """One fault, with the place to jump to (``span_id``) and who was involved."""
 
     severity: Severity
-    kind: str
-    """A :class:`DiagnosticKind` value."""
+    kind: DiagnosticKind
     title: str
     """One line for a list."""
     detail: str
@@ -76,6 +102,36 @@ class Diagnostic:
         return f"{self.severity}: {self.title}"
 
 
+@dataclass(frozen=True, slots=True)
+class RunHealth:
+    """A run's diagnostics and their counts: what the run list, the run header and
+    ``check`` show, so they always agree."""
+
+    diagnostics: tuple[Diagnostic, ...]
+    errors: int
+    warnings: int
+    mismatches: int
+    """Identity mismatches, certain or inferred (:func:`count_mismatches`)."""
+
+    @classmethod
+    def of(cls, diagnostics: Sequence[Diagnostic]) -> RunHealth:
+        return cls(
+            diagnostics=tuple(diagnostics),
+            errors=sum(1 for d in diagnostics if d.severity == "error"),
+            warnings=sum(1 for d in diagnostics if d.severity == "warning"),
+            mismatches=count_mismatches(diagnostics),
+        )
+
+
+def health(run: RunView) -> RunHealth:
+    return RunHealth.of(diagnose(run))
+
+
+def count_mismatches(diagnostics: Sequence[Diagnostic]) -> int:
+    """The one count of identity mismatches: certain ones and ones inferred from timing."""
+    return sum(1 for d in diagnostics if d.kind in _MISMATCH_KINDS)
+
+
 def diagnose_all(traces: TraceSet) -> list[Diagnostic]:
     """Diagnostics of every run, most important kind first, then runs newest first."""
     found = [d for run in traces.runs for d in diagnose(run)]
@@ -86,12 +142,15 @@ def diagnose_all(traces: TraceSet) -> list[Diagnostic]:
 def diagnose(run: RunView) -> list[Diagnostic]:
     """The faults of one run, most important first; an empty list for a clean run."""
     mismatches = _identity_mismatches(run)
+    silent = [c for c in coordination_failures(run) if c.branch.branch_id not in _ids(mismatches)]
+    inferred = [_inferred_mismatch(run, c) for c in silent if c.likely_validated_as]
+    failures = _failures(run, mismatches, silent)
     barriers = _failed_barriers(run)
-    failures = _failures(run, mismatches)
-    found = [*mismatches, *barriers, *failures]
+    found = [*mismatches, *inferred, *failures, *barriers]
     if run.success is False and not any(d.severity == "error" for d in found):
         found.append(_run_failed(run))
     found.extend(_open_work(run))
+    found.extend(_outlived_run(run))
     if _empty_success(run):
         found.append(
             Diagnostic(
@@ -163,7 +222,7 @@ def _mismatch(
     validated_as: str,
     evidence: str | None,
 ) -> Diagnostic:
-    where = f"{branch_id}: " if branch_id else ""
+    where = f"{branch_id}: " if branch_id and branch_id != agent else ""
     agents = (agent, validated_as)
     span = step.span if step is not None else _branch_span(run, branch_id)
     return Diagnostic(
@@ -185,6 +244,29 @@ def _failed_from_below(run: RunView, branch: BranchView) -> bool:
     return any(
         b.resolver_branch == branch.branch_id and b.outcome == _OUTCOME_FIRED_WITH_FAILURE
         for b in run.barriers
+    )
+
+
+def _ids(found: Sequence[Diagnostic]) -> set[str]:
+    return {d.branch_id for d in found if d.branch_id}
+
+
+def _inferred_mismatch(run: RunView, failure: CoordinationFailure) -> Diagnostic:
+    branch, step = failure.branch, failure.step
+    agent = step.agent or branch.branch_id
+    validated_as = failure.likely_validated_as or "?"
+    return Diagnostic(
+        severity="warning",
+        kind=DiagnosticKind.INFERRED_MISMATCH,
+        title=(
+            ("" if branch.branch_id == agent else f"{branch.branch_id}: ")
+            + f"{agent}'s step was likely validated as {validated_as} (inferred from timing)"
+        ),
+        detail=inferred_mismatch_detail(run, failure),
+        trace_id=run.trace_id,
+        span_id=step.span.span_id,
+        branch_id=branch.branch_id,
+        agents=(agent, validated_as),
     )
 
 
@@ -215,32 +297,38 @@ def _failed_barriers(run: RunView) -> list[Diagnostic]:
 # --- 3. root-cause failures -----------------------------------------------------------------
 
 
-def _failures(run: RunView, mismatches: list[Diagnostic]) -> list[Diagnostic]:
-    explained = {d.branch_id for d in mismatches if d.branch_id}
-    for barrier in run.barriers:
-        if barrier.outcome == _OUTCOME_FIRED_WITH_FAILURE:
-            explained.update(barrier.failed)
-            if barrier.resolver_branch:
-                explained.add(barrier.resolver_branch)
+def _failures(
+    run: RunView, mismatches: list[Diagnostic], silent: list[CoordinationFailure]
+) -> list[Diagnostic]:
+    explained = _ids(mismatches)
     tolerated = {
         branch_id: barrier.barrier_id
         for barrier in run.barriers
         if barrier.outcome == _OUTCOME_FIRED
         for branch_id in barrier.failed
     }
+    coordination = {c.branch.branch_id: c for c in silent}
     found = []
     for branch in _root_failures(run):
         if branch.branch_id in explained:
             continue
         by = tolerated.get(branch.branch_id)
-        error = branch.error or _last_step_error(branch)
         span = branch.span or (branch.steps[-1].span if branch.steps else None)
+        silent_failure = coordination.get(branch.branch_id)
+        if silent_failure is not None:
+            title = coordination_failure_title(run, silent_failure)
+            detail = coordination_failure_detail(run, silent_failure)
+        else:
+            error = branch.error or _last_step_error(branch)
+            error_type = next((s.error_type for s in reversed(branch.steps) if s.error_type), None)
+            title = branch_failure_title(run, branch.branch_id, error, by, error_type)
+            detail = branch_failure_detail(run, branch.branch_id, error, by, error_type)
         found.append(
             Diagnostic(
                 severity="warning" if by is not None else "error",
                 kind=DiagnosticKind.BRANCH_FAILED,
-                title=branch_failure_title(run, branch.branch_id, error, by),
-                detail=branch_failure_detail(run, branch.branch_id, error, by),
+                title=title,
+                detail=detail,
                 trace_id=run.trace_id,
                 span_id=span.span_id if span is not None else None,
                 branch_id=branch.branch_id,
@@ -248,27 +336,31 @@ def _failures(run: RunView, mismatches: list[Diagnostic]) -> list[Diagnostic]:
             )
         )
     mismatched_spans = {d.span_id for d in mismatches}
+    failed_branches = {b.branch_id for b in run.branches if b.status == BRANCH_FAILED_STATUS}
     known = {b.branch_id for b in run.branches}
     for step in run.steps:
         if (
-            step.failed
-            and step.branch_id not in known
-            and step.span.span_id not in mismatched_spans
+            not step.failed
+            or step.branch_id in failed_branches
+            or step.span.span_id in mismatched_spans
         ):
-            who = step.agent or step.span.name
-            found.append(
-                Diagnostic(
-                    severity="error",
-                    kind=DiagnosticKind.STEP_FAILED,
-                    title=f"{who}'s step failed"
-                    + (f": {one_line(step.error)}" if step.error else ""),
-                    detail=step.error or "The step failed without an error message.",
-                    trace_id=run.trace_id,
-                    span_id=step.span.span_id,
-                    branch_id=step.branch_id,
-                    agents=(step.agent,) if step.agent else (),
-                )
+            continue
+        handled = step.branch_id in known
+        who = step.agent or step.span.name
+        found.append(
+            Diagnostic(
+                severity="warning" if handled else "error",
+                kind=DiagnosticKind.STEP_FAILED,
+                title=f"{who}'s step failed"
+                + (f": {one_line(step.error)}" if step.error else "")
+                + (f" ({step.branch_id} went on)" if handled else ""),
+                detail=step.error or "The step failed without an error message.",
+                trace_id=run.trace_id,
+                span_id=step.span.span_id,
+                branch_id=step.branch_id,
+                agents=(step.agent,) if step.agent else (),
             )
+        )
     return found
 
 
@@ -341,21 +433,61 @@ def _open_work(run: RunView) -> list[Diagnostic]:
     return found
 
 
+def _outlived_run(run: RunView) -> list[Diagnostic]:
+    """Branches (or their steps) that ended after the run's own span: work the run did not
+    wait for, still running when it reported its outcome."""
+    if run.span is None or not run.span.ended:
+        return []
+    found = []
+    for branch in run.branches:
+        spans = [s.span for s in branch.steps]
+        if branch.span is not None and branch.span is not run.span:
+            spans.append(branch.span)
+        late = [s for s in spans if s.ended and s.end_ns > run.span.end_ns]
+        if not late:
+            continue
+        last = max(late, key=lambda s: s.end_ns)
+        found.append(
+            Diagnostic(
+                severity="warning",
+                kind=DiagnosticKind.OUTLIVED_RUN,
+                title=f"{branch_label(run, branch.branch_id)} ended after its run",
+                detail=outlived_run_detail(run, last),
+                trace_id=run.trace_id,
+                span_id=last.span_id,
+                branch_id=branch.branch_id,
+                agents=branch.agents,
+            )
+        )
+    return found
+
+
 # --- 5. success with nothing delivered ------------------------------------------------------
 
 
 def _empty_success(run: RunView) -> bool:
-    """Only a run span that states success itself counts (others do not record responses).
+    """A run that says it succeeded but whose final answer, in its vocabulary's own field,
+    is empty or missing.
 
-    ``branchscope.run.delivered`` says it without the content; older traces only have the
-    final response itself, when content capture was on."""
-    attributes = run.span.attributes if run.span is not None else {}
-    if attributes.get(sc.RUN_SUCCESS) is not True:
+    Ours: ``branchscope.run.delivered`` says it without the content (older traces only have
+    the final response itself, when content capture was on). MARSYS always records a
+    summary (``"None"`` when nothing came back). OpenInference and GenAI traces count only
+    when they recorded an answer that is blank; a generic trace records none."""
+    if run.success is not True or run.interrupted:
         return False
-    delivered = attributes.get(sc.RUN_DELIVERED)
-    if isinstance(delivered, bool):
-        return not delivered
-    return not (run.final_response or "").strip()
+    if run.vocabulary == "branchscope":
+        attributes = run.span.attributes if run.span is not None else {}
+        if attributes.get(sc.RUN_SUCCESS) is not True:
+            return False
+        delivered = attributes.get(sc.RUN_DELIVERED)
+        if isinstance(delivered, bool):
+            return not delivered
+        return not (run.final_response or "").strip()
+    if run.vocabulary == "marsys":
+        return is_empty_answer(run.final_response)
+    if run.vocabulary in ("openinference", "genai"):
+        return run.final_response is not None and is_empty_answer(run.final_response)
+    return False
 
 
 # --- lookups --------------------------------------------------------------------------------
@@ -370,5 +502,5 @@ def _last_step_error(branch: BranchView) -> str | None:
     return next((s.error for s in reversed(branch.steps) if s.error), None)
 
 
-def _rank(kind: str, order: list[DiagnosticKind]) -> int:
-    return order.index(DiagnosticKind(kind)) if kind in order else len(order)
+def _rank(kind: DiagnosticKind, order: list[DiagnosticKind]) -> int:
+    return order.index(kind)

@@ -14,10 +14,14 @@ from typing import Literal, TypeAlias
 
 __all__ = [
     "AttributeValue",
+    "BarrierKind",
+    "BarrierOutcome",
     "BarrierView",
+    "BranchStatus",
     "BranchView",
     "LoadProblem",
     "ModelCallView",
+    "RunOutcome",
     "RunView",
     "SpanEvent",
     "SpanLink",
@@ -26,6 +30,7 @@ __all__ = [
     "StepView",
     "ToolCallView",
     "TraceSet",
+    "Vocabulary",
 ]
 
 AttributeValue: TypeAlias = (
@@ -40,6 +45,16 @@ AttributeValue: TypeAlias = (
     | None
 )
 StatusCode: TypeAlias = Literal["unset", "ok", "error"]
+BranchStatus: TypeAlias = Literal["terminated", "failed", "abandoned"]
+"""How a branch settled; ``None`` on a view means it never did."""
+BarrierKind: TypeAlias = Literal["fork", "rendezvous", "root"]
+BarrierOutcome: TypeAlias = Literal["fired", "fired_with_failure", "cancelled"]
+"""How a barrier settled; ``None`` on a view means it was still waiting."""
+RunOutcome: TypeAlias = Literal["succeeded", "failed", "interrupted", "unknown"]
+"""``interrupted``: the run's own span never ended (a crash, a kill, a lost tail), or says it
+was cut short; ``unknown``: the trace says neither success nor failure."""
+Vocabulary: TypeAlias = Literal["branchscope", "marsys", "openinference", "genai", "generic"]
+"""Whose span names and attributes a run was read with (:mod:`branchscope.traces.vocabularies`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +95,11 @@ class SpanRecord:
     def duration_ns(self) -> int:
         return max(0, self.end_ns - self.start_ns)
 
+    @property
+    def ended(self) -> bool:
+        """Whether the span has an end time (a live or crashed writer may leave it out)."""
+        return self.end_ns > 0 and self.end_ns >= self.start_ns
+
 
 @dataclass(frozen=True, slots=True)
 class ModelCallView:
@@ -115,6 +135,9 @@ class StepView:
     tool_calls: tuple[ToolCallView, ...] = ()
     resumed_from: str | None = None
     """Barrier id this step was resumed from (via its span link), if any."""
+    error_type: str | None = None
+    """The exception or ``error.type`` behind a failed step, from it or the span that failed
+    deepest inside it."""
 
     @property
     def identity_mismatch(self) -> bool:
@@ -135,8 +158,9 @@ class BranchView:
     branch_id: str
     parent_id: str | None
     trigger: str | None
-    status: str | None
-    """``terminated`` / ``failed`` / ``abandoned``; ``None`` if the branch span never ended."""
+    """``initial`` / ``parallel`` / ``rendezvous`` (ours, MARSYS); ``nested`` for an agent
+    run inside another agent's step (recovered from the span tree)."""
+    status: BranchStatus | None
     delivery_target: str | None
     steps: tuple[StepView, ...]
     error: str | None
@@ -161,7 +185,7 @@ class BranchView:
 class BarrierView:
     span: SpanRecord | None
     barrier_id: str
-    kind: str | None
+    kind: BarrierKind | None
     node: str | None
     resolver_branch: str | None
     candidates: tuple[str, ...]
@@ -169,8 +193,7 @@ class BarrierView:
     """Branch ids that arrived (from span links, else from the attribute count)."""
     failed: tuple[str, ...]
     min_ratio: float | None
-    outcome: str | None
-    """``fired`` / ``fired_with_failure`` / ``cancelled``; ``None`` if still open."""
+    outcome: BarrierOutcome | None
     opened_by_step: str | None
     """Span id of the step that opened the barrier, if any."""
     start_ns: int
@@ -178,6 +201,8 @@ class BarrierView:
     error: str | None = None
     arrived_count: int = 0
     failed_count: int = 0
+    inferred: bool = False
+    """Recovered from the span tree and timing, not written by the runtime (foreign traces)."""
 
     @property
     def open(self) -> bool:
@@ -203,6 +228,11 @@ class RunView:
     """Every step of the run, including steps whose branch span is missing."""
     spans: tuple[SpanRecord, ...]
     service_name: str | None = None
+    vocabulary: Vocabulary = "branchscope"
+    interrupted: bool = False
+    """The run never ended (its span is missing or has no end) or was cut short."""
+    lost_spans: int = 0
+    """Spans known to be lost at the end of its file (a truncated last line)."""
 
     @property
     def duration_ns(self) -> int:
@@ -213,12 +243,14 @@ class RunView:
         return self.workflow or self.run_id or self.trace_id[:16]
 
     @property
-    def error_count(self) -> int:
-        return sum(1 for s in self.spans if s.status == "error")
-
-    @property
-    def mismatch_count(self) -> int:
-        return sum(1 for s in self.steps if s.identity_mismatch)
+    def outcome(self) -> RunOutcome:
+        if self.interrupted:
+            return "interrupted"
+        if self.success is True:
+            return "succeeded"
+        if self.success is False:
+            return "failed"
+        return "unknown"
 
     def branch(self, branch_id: str) -> BranchView | None:
         for b in self.branches:
@@ -251,3 +283,8 @@ class TraceSet:
     problems: tuple[LoadProblem, ...] = ()
     span_count: int = 0
     files: tuple[str, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        """Nothing usable was read: no span at all (a typo, an empty folder, not a trace)."""
+        return self.span_count == 0

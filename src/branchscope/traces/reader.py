@@ -1,25 +1,36 @@
-"""Load OTLP/JSON lines files (ours, the Collector's, other runtimes') into the trace model.
+"""Load trace files into the trace model: OTLP/JSON lines (ours, the Collector's, any
+OpenTelemetry SDK's), whole-document OTLP/JSON (``.json``, pretty-printed), and MARSYS's
+native NDJSON. Which vocabulary a trace speaks is decided per trace
+(:mod:`branchscope.traces.vocabularies`), after all its spans are in, so a run written
+across many lines or files is stitched back together.
 
-Files are streamed line by line, so a large file costs memory for its spans only, and a
-caller can show progress. Nothing here raises on bad input: a missing file, a garbage or
-truncated line, or an unreadable span becomes a :class:`LoadProblem` and the rest is kept.
+Line files are streamed, so a large file costs memory for its spans only, and a caller can
+show progress. Nothing here raises on bad input: a missing file, a binary file, a garbage
+or truncated line, or an unreadable span becomes a :class:`LoadProblem` and the rest is
+kept.
 """
 
 from __future__ import annotations
 
 import codecs
+import re
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import TypeAlias
+from typing import IO, TypeAlias
 
-from ._otlp_json import OtlpJsonError, decode_line
-from ._views import build_run
+from ._marsys_ndjson import decode_record, is_marsys_record
+from ._otlp_json import OtlpJsonError, decode_traces_data, parse_json
 from .model import LoadProblem, RunView, SpanRecord, TraceSet
+from .vocabularies import read_run
 
 __all__ = ["ProgressCallback", "build_runs", "load_traces", "read_spans"]
 
 _TRACE_FILE_SUFFIXES = (".jsonl", ".json")
 
+_SNIFF_BYTES = 8192
+_SPAN_START = re.compile(r'"start_?[tT]ime_?[uU]nix_?[nN]ano"')
+_TRACE_ID = re.compile(r'"trace_?[iI]d"\s*:\s*"([0-9a-fA-F]{32})"')
 _PROGRESS_REPORTS = 200
 _PROGRESS_MIN_STEP = 64 * 1024
 
@@ -43,7 +54,7 @@ def build_runs(spans: Iterable[SpanRecord]) -> list[RunView]:
     traces: dict[str, dict[str, SpanRecord]] = {}
     for span in spans:
         traces.setdefault(span.trace_id, {}).setdefault(span.span_id, span)
-    runs = [build_run(trace_id, list(group.values())) for trace_id, group in traces.items()]
+    runs = [read_run(trace_id, list(group.values())) for trace_id, group in traces.items()]
     runs.sort(key=lambda run: (run.start_ns, run.trace_id), reverse=True)
     return runs
 
@@ -60,11 +71,16 @@ def load_traces(
     files = _expand(paths, problems)
     meter = _ProgressMeter(progress, sum(_size(f) for f in files))
     spans: list[SpanRecord] = []
+    lost: dict[str, int] = {}
     for file in files:
-        _read_file(file, spans, problems, meter.advance)
+        _read_file(file, spans, problems, meter.advance, lost)
     meter.finish()
+    runs = [
+        replace(run, lost_spans=lost[run.trace_id]) if run.trace_id in lost else run
+        for run in build_runs(spans)
+    ]
     return TraceSet(
-        runs=tuple(build_runs(spans)),
+        runs=tuple(runs),
         problems=tuple(problems),
         span_count=len(spans),
         files=tuple(str(f) for f in files),
@@ -102,6 +118,7 @@ def _read_file(
     spans: list[SpanRecord],
     problems: list[LoadProblem],
     advance: Callable[[int], None],
+    lost: dict[str, int] | None = None,
 ) -> None:
     name = str(path)
     try:
@@ -118,49 +135,189 @@ def _read_file(
     except OSError as exc:
         problems.append(LoadProblem(name, None, f"cannot open: {exc.strerror or exc}"))
         return
-    other_signal_seen = False
-    line_no = 0
     with handle:
         try:
-            for raw in handle:
-                line_no += 1
-                advance(len(raw))
-                signal = _read_line(raw, name, line_no, spans, problems)
-                if signal is not None and not other_signal_seen:
-                    other_signal_seen = True
-                    problems.append(
-                        LoadProblem(
-                            name, line_no, f"holds {signal} data, not traces; such lines skipped"
-                        )
-                    )
+            head = handle.read(_SNIFF_BYTES)
+            if _looks_binary(head):
+                first = next((i for i, x in enumerate(head.split(b"\n"), 1) if x.strip()), 1)
+                problems.append(LoadProblem(name, first, "not a text file (binary data); skipped"))
+                advance(_size(path))
+                return
+            handle.seek(0)
+            if _is_whole_document(head) and _read_document(handle, name, spans, problems, advance):
+                return
+            handle.seek(0)
+            _FileLines(name, spans, problems, lost if lost is not None else {}).read(
+                handle, advance
+            )
         except OSError as exc:
-            problems.append(LoadProblem(name, line_no + 1, f"read failed: {exc}"))
+            problems.append(LoadProblem(name, None, f"read failed: {exc}"))
 
 
-def _read_line(
-    raw: bytes, name: str, line_no: int, spans: list[SpanRecord], problems: list[LoadProblem]
-) -> str | None:
-    """Decode one line into *spans*; return the signal name if it holds metrics or logs."""
-    complete = raw.endswith(b"\n")
-    body = raw.rstrip(b"\r\n")
-    if line_no == 1 and body.startswith(codecs.BOM_UTF8):
-        body = body[len(codecs.BOM_UTF8) :]
-    if not body.strip():
-        return None
+class _FileLines:
+    """One JSON lines file: OTLP ``TracesData`` lines or MARSYS NDJSON records."""
+
+    def __init__(
+        self,
+        name: str,
+        spans: list[SpanRecord],
+        problems: list[LoadProblem],
+        lost: dict[str, int],
+    ) -> None:
+        self.name = name
+        self.spans = spans
+        self.problems = problems
+        self.lost = lost
+        self.other_signal_seen = False
+        self.marsys_spans = 0
+        self.marsys_total: int | None = None
+
+    def read(self, handle: IO[bytes], advance: Callable[[int], None]) -> None:
+        for line_no, raw in enumerate(handle, start=1):
+            advance(len(raw))
+            self._line(raw, line_no)
+        if self.marsys_total is not None and self.marsys_spans < self.marsys_total:
+            missing = self.marsys_total - self.marsys_spans
+            self.problems.append(
+                LoadProblem(
+                    self.name,
+                    None,
+                    f"the stream says {self.marsys_total} spans, {self.marsys_spans} were "
+                    f"read: {missing} lost",
+                )
+            )
+
+    def _line(self, raw: bytes, line_no: int) -> None:
+        complete = raw.endswith(b"\n")
+        body = raw.rstrip(b"\r\n")
+        if line_no == 1 and body.startswith(codecs.BOM_UTF8):
+            body = body[len(codecs.BOM_UTF8) :]
+        if not body.strip():
+            return
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            self._problem(line_no, f"not UTF-8 text (byte {exc.start + 1})")
+            return
+        source = f"{self.name}:{line_no}"
+        try:
+            data = parse_json(text)
+            if isinstance(data, dict) and is_marsys_record(data):
+                self._marsys(data, source)
+                return
+            decoded = decode_traces_data(data, source=source)
+        except (OtlpJsonError, ValueError) as exc:
+            if complete:
+                self._problem(line_no, str(exc))
+            else:
+                self._truncated(text, line_no)
+            return
+        self.spans.extend(decoded.spans)
+        self.problems.extend(LoadProblem(self.name, line_no, m) for m in decoded.problems)
+        if decoded.other_signal is not None and not self.other_signal_seen:
+            self.other_signal_seen = True
+            self._problem(
+                line_no, f"holds {decoded.other_signal} data, not traces; such lines skipped"
+            )
+
+    def _marsys(self, data: dict[str, object], source: str) -> None:
+        record = decode_record(data, source=source)
+        if record.span is not None:
+            self.spans.append(record.span)
+            self.marsys_spans += 1
+        if record.completed_total is not None:
+            self.marsys_total = record.completed_total
+
+    def _truncated(self, text: str, line_no: int) -> None:
+        """A cut last line (a crash, a kill, a full disk): say how much went with it."""
+        starts = len(_SPAN_START.findall(text))
+        for trace_id in set(_TRACE_ID.findall(text)):
+            self.lost[trace_id.lower()] = self.lost.get(trace_id.lower(), 0) + starts
+        what = f"{starts} {'span' if starts == 1 else 'spans'}" if starts else "its spans"
+        self._problem(
+            line_no,
+            f"run interrupted: truncated last line, {what} lost at the end; the rest was kept",
+        )
+
+    def _problem(self, line_no: int | None, message: str) -> None:
+        self.problems.append(LoadProblem(self.name, line_no, message))
+
+
+def _looks_binary(head: bytes) -> bool:
+    """Not text (a NUL, or bytes that are not UTF-8) and not one JSON line in the first
+    few kilobytes: one problem for the file, not one per line of noise."""
+    text_like = b"\0" not in head
+    if text_like:
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            cut = len(head) == _SNIFF_BYTES and exc.start >= len(head) - 4
+            text_like = cut  # only a character cut by the sniff itself is fine
+    if text_like:
+        return False
+    for line in head.splitlines():
+        try:
+            if isinstance(parse_json(line.decode("utf-8")), dict):
+                return False
+        except (UnicodeDecodeError, OtlpJsonError):
+            continue
+    return True
+
+
+def _is_whole_document(head: bytes) -> bool:
+    """A JSON document over many lines (pretty-printed, as curl and most tools save it):
+    its first line alone is not a JSON value."""
+    text = head.lstrip(codecs.BOM_UTF8).decode("utf-8", errors="replace").lstrip()
+    if not text.startswith(("{", "[")):
+        return False
+    first = text.split("\n", 1)[0].strip()
     try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        problems.append(LoadProblem(name, line_no, f"not UTF-8 text (byte {exc.start + 1})"))
-        return None
+        parse_json(first)
+    except (OtlpJsonError, ValueError):
+        return True
+    return False
+
+
+def _traces_data_like(obj: dict[str, object]) -> bool:
+    return any(
+        key in obj for key in ("resourceSpans", "resource_spans", "resourceMetrics", "resourceLogs")
+    )
+
+
+def _read_document(
+    handle: IO[bytes],
+    name: str,
+    spans: list[SpanRecord],
+    problems: list[LoadProblem],
+    advance: Callable[[int], None],
+) -> bool:
+    """A whole-document ``TracesData`` / ``ExportTraceServiceRequest`` (or a list of them).
+
+    Returns ``False``, having read nothing into *spans*, when the file is not one JSON
+    document after all (then it is read as lines, which says which line is bad)."""
+    raw = handle.read()
     try:
-        decoded = decode_line(text, source=f"{name}:{line_no}")
-    except OtlpJsonError as exc:
-        message = str(exc) if complete else f"truncated last line ({exc})"
-        problems.append(LoadProblem(name, line_no, message))
-        return None
-    spans.extend(decoded.spans)
-    problems.extend(LoadProblem(name, line_no, message) for message in decoded.problems)
-    return decoded.other_signal
+        data = parse_json(raw.decode("utf-8-sig"))
+    except (UnicodeDecodeError, OtlpJsonError, ValueError):
+        return False
+    items = data if isinstance(data, list) else [data]
+    if not items or not all(isinstance(x, dict) and _traces_data_like(x) for x in items):
+        return False
+    advance(len(raw))
+    for i, item in enumerate(data if isinstance(data, list) else [data]):
+        where = f"{name}[{i}]" if isinstance(data, list) else name
+        try:
+            decoded = decode_traces_data(item, source=where)
+        except OtlpJsonError as exc:
+            problems.append(LoadProblem(where, None, str(exc)))
+            continue
+        spans.extend(decoded.spans)
+        problems.extend(LoadProblem(where, None, m) for m in decoded.problems)
+        if decoded.other_signal is not None:
+            problems.append(
+                LoadProblem(where, None, f"holds {decoded.other_signal} data, not traces")
+            )
+    return True
 
 
 def _size(path: Path) -> int:

@@ -44,6 +44,8 @@ RUN_FINAL_RESPONSE: Final = "branchscope.run.final_response"
 RUN_DELIVERED: Final = "branchscope.run.delivered"
 """Whether a non-empty final answer was delivered; written even when content is not."""
 RUN_TOTAL_STEPS: Final = "branchscope.run.total_steps"
+RUN_INTERRUPTED: Final = "branchscope.run.interrupted"
+"""Set on a run span that was ended early because the process was stopping (a signal)."""
 
 # --- Branch ---------------------------------------------------------------------------------
 BRANCH_ID: Final = "branchscope.branch.id"

@@ -19,7 +19,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Label, ProgressBar, Static
 
-from branchscope.traces.diagnostics import DiagnosticKind, diagnose
+from branchscope.traces.diagnostics import RunHealth, health
 from branchscope.traces.model import LoadProblem, RunView, TraceSet
 from branchscope.tui._format import format_duration, format_utc
 from branchscope.tui._run_screen import run_outcome
@@ -136,7 +136,7 @@ class RunListScreen(Screen[None]):
         self._progress: tuple[int, int] | None = None
         self._failure: str | None = None
         self._haystacks: dict[str, str] = {}
-        self._mismatches: dict[str, int] = {}
+        self._health: dict[str, RunHealth] = {}
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -177,7 +177,7 @@ class RunListScreen(Screen[None]):
         self._loading = False
         self.traces = traces
         self._haystacks = {run.trace_id: search_text(run) for run in traces.runs}
-        self._mismatches = {run.trace_id: mismatch_count(run) for run in traces.runs}
+        self._health = {run.trace_id: health(run) for run in traces.runs}
         self._apply()
 
     def _apply(self) -> None:
@@ -212,8 +212,8 @@ class RunListScreen(Screen[None]):
                 format_utc(run.start_ns),
                 Text(format_duration(run.duration_ns), justify="right"),
                 run_outcome(run, short=True),
-                _count(run.error_count, "bold #ff5f87"),
-                _count(self._mismatches.get(run.trace_id, 0), "bold #ff5f87", "≠ "),
+                _count(self._health[run.trace_id].errors, "bold #ff5f87"),
+                _count(self._health[run.trace_id].mismatches, "bold #ff5f87", "≠ "),
                 _count(len(run.branches), ""),
                 _count(len(run.steps), ""),
                 Text(run.run_id or run.trace_id, style="#a8a8a8"),
@@ -256,9 +256,3 @@ class RunListScreen(Screen[None]):
         index = event.cursor_row
         if 0 <= index < len(self.shown):
             self.post_message(self.RunChosen(self.shown[index]))
-
-
-def mismatch_count(run: RunView) -> int:
-    """Identity mismatches as diagnostics see them: from attributes, or from error texts in
-    traces of runtimes that write no identity attributes."""
-    return sum(1 for d in diagnose(run) if d.kind == DiagnosticKind.IDENTITY_MISMATCH)

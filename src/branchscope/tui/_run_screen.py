@@ -16,7 +16,7 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from branchscope.traces.diagnostics import Diagnostic
+from branchscope.traces.diagnostics import Diagnostic, RunHealth
 from branchscope.traces.model import RunView
 from branchscope.tui._details import DetailsPanel
 from branchscope.tui._diagnostics_panel import DiagnosticsPanel, ordered
@@ -28,10 +28,14 @@ __all__ = ["RunScreen", "run_outcome", "run_summary"]
 
 
 def run_outcome(run: RunView, *, short: bool = False) -> Text:
-    """``✓ succeeded`` / ``✗ failed`` / ``… no outcome``: a glyph, not only a colour."""
-    if run.success is True:
+    """``✓ succeeded`` / ``✗ failed`` / ``⚠ interrupted`` / ``… no outcome``: a glyph,
+    not only a colour."""
+    outcome = run.outcome
+    if outcome == "interrupted":
+        return Text("⚠ cut" if short else "⚠ interrupted", style="bold #ffd75f")
+    if outcome == "succeeded":
         return Text("✓ ok" if short else "✓ succeeded", style="bold #87d787")
-    if run.success is False:
+    if outcome == "failed":
         return Text("✗ failed", style="bold #ff5f87")
     return Text("… none" if short else "… no outcome", style="bold #ffd75f")
 
@@ -40,17 +44,17 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}es" if word.endswith("ch") else f"{n} {word}s"
 
 
-def run_summary(run: RunView, mismatches: int | None = None) -> Text:
+def run_summary(run: RunView, health: RunHealth) -> Text:
     """The run's header: how it ended and how broken; when and which; its error or answer.
 
-    ``mismatches`` is the count diagnostics found (they also read error texts); without it,
-    the count from identity attributes."""
+    The counts are the diagnostics' (*health*), so the header, the run list and the
+    diagnostics panel agree."""
     text = Text.assemble((run.label, "bold"), "  ", run_outcome(run))
     text.append(f"  {format_duration(run.duration_ns)} · ")
     text.append(f"{_plural(len(run.branches), 'branch')} · {_plural(len(run.steps), 'step')}")
-    if run.error_count:
-        text.append(f" · {_plural(run.error_count, 'error')}", style="bold #ff5f87")
-    found = run.mismatch_count if mismatches is None else mismatches
+    if health.errors:
+        text.append(f" · {_plural(health.errors, 'error')}", style="bold #ff5f87")
+    found = health.mismatches
     if found:
         text.append(f" · ≠ {_plural(found, 'mismatch')}", style="bold #ff5f87")
     ident = run.run_id or run.trace_id
@@ -102,8 +106,7 @@ class RunScreen(Screen[None]):
         self.diagnostics_panel = DiagnosticsPanel(self.diagnostics, id="diagnostics")
 
     def compose(self) -> ComposeResult:
-        mismatches = sum(1 for d in self.diagnostics if d.kind == "identity_mismatch")
-        yield Static(run_summary(self.run, mismatches), id="summary")
+        yield Static(run_summary(self.run, RunHealth.of(self.diagnostics)), id="summary")
         yield self.timeline
         with Horizontal(id="panels"):
             yield self.diagnostics_panel
