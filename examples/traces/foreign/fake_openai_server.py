@@ -61,12 +61,18 @@ class Script:
 
     ``roles`` maps a marker (a substring of the system prompt) to the role that answers; the
     first marker found wins. ``faults`` maps a marker to the fault that replaces its reply.
+    ``latency`` maps a marker to seconds to wait before answering, so that parallel agents
+    finish in a known order from run to run.
     """
 
     roles: dict[str, Role]
     faults: dict[str, Fault] = field(default_factory=dict)
+    latency: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        for marker in self.latency:
+            if marker not in self.roles:
+                raise ValueError(f"latency for unknown role marker {marker!r}")
         for marker, fault in self.faults.items():
             if marker not in self.roles:
                 raise ValueError(f"fault for unknown role marker {marker!r}")
@@ -250,6 +256,7 @@ class FakeOpenAIServer:
                     return
                 fault = server.script.faults.get(marker)
                 server._record(Exchange(marker, fault or "reply"))
+                server._release_hangs.wait(server.script.latency.get(marker, 0.0))
                 if fault == "http_500":
                     self._send_error(
                         HTTPStatus.INTERNAL_SERVER_ERROR,

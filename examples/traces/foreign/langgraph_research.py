@@ -2,9 +2,9 @@
 
 ``planner`` -> (``legal_researcher``, ``market_researcher``, ``tech_researcher``, in one
 superstep, in parallel) -> ``writer``. Every node asks ``ChatOpenAI`` on a fake loopback server.
-``legal_researcher`` checks that its brief cites a source and raises when it does not; the
-caller catches the graph's error, reports it and ends, as a user's code would. Spans come from
-OpenInference's LangChain instrumentation.
+``legal_researcher`` (the slowest) checks that its brief cites a source and raises when it does
+not; the caller catches the graph's error, reports it and ends, as a user's code would. Spans
+come from OpenInference's LangChain instrumentation.
 
 Usage (inside the environment ``regenerate.py`` builds)::
 
@@ -81,6 +81,9 @@ def script(scenario: str) -> Script:
             "You are the report writer": writer,
         },
         faults=faults,
+        # The legal researcher is the slow one: it answers (and, when scripted so, its node
+        # raises) after the other two researchers have finished.
+        latency={"You are the legal researcher": 0.3},
     )
 
 
