@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import re
 import socket
 import sys
 import tempfile
@@ -20,6 +21,9 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 from branchscope.tracing import OtlpJsonFileExporter
+
+# A traceback frame naming an absolute file, as it appears inside a JSON string.
+ABSOLUTE_FRAME = re.compile(r'File \\"/[^"\\]*')
 
 # Obviously not a credential; the output is checked not to contain it.
 FAKE_API_KEY = "sk-test-not-a-real-key"
@@ -100,13 +104,18 @@ def finish_trace(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     if not text.strip():
         raise SystemExit(f"{path.name}: no span was written")
-    for prefix, placeholder in machine_paths():
+    prefixes = machine_paths()
+    for prefix, placeholder in prefixes:
         text = text.replace(prefix + "/", placeholder + "/")
     if FAKE_API_KEY in text:
         raise SystemExit(f"{path.name}: the API key leaked into the trace")
     for line_number, line in enumerate(text.splitlines(), start=1):
         json.loads(line)  # still one valid OTLP/JSON document per line after scrubbing
-        for marker in ("/root/", "/home/", "/tmp/", "/work/"):
-            if marker in line:
-                raise SystemExit(f"{path.name}:{line_number}: a machine path ({marker}) remains")
+        # A traceback frame still naming an absolute file, or any known prefix left over.
+        frame = ABSOLUTE_FRAME.search(line)
+        leftover = (
+            frame.group(0) if frame else next((p for p, _ in prefixes if p + "/" in line), None)
+        )
+        if leftover:
+            raise SystemExit(f"{path.name}:{line_number}: a machine path remains: {leftover}")
     path.write_text(text, encoding="utf-8")
