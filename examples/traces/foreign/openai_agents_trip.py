@@ -20,6 +20,7 @@ import json
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from fake_openai_server import Fault, Reply, Role, Script, ToolCall, last_user_text, serving
 from fake_openai_server import tool_results as tool_results_of
@@ -172,13 +173,12 @@ def instrument(kind: str, provider: Any, base_url: str) -> None:
             OpenAIAgentsInstrumentor as GenAIInstrumentor,
         )
 
-        host_port = base_url.split("//", 1)[1].split("/", 1)[0]
-        host, port = host_port.rsplit(":", 1)
+        address = urlsplit(base_url)
         GenAIInstrumentor().instrument(
             tracer_provider=provider,
             base_url=base_url,
-            server_address=host,
-            server_port=int(port),
+            server_address=address.hostname,
+            server_port=address.port,
             capture_message_content="span_and_event",
         )
 

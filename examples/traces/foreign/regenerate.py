@@ -74,6 +74,10 @@ def prepare_environment(folder: Path) -> Path:
     if python.exists() and stamp.exists() and stamp.read_text() == wanted:
         print(f"reusing the environment in {folder}")
         return python
+    if folder.exists() and any(folder.iterdir()) and not (folder / "pyvenv.cfg").exists():
+        raise SystemExit(
+            f"{folder} is a non-empty folder but not a virtual environment; not using it"
+        )
     print(f"installing the pinned frameworks into {folder} (a minute or two)")
     venv.EnvBuilder(with_pip=True, clear=True).create(folder)
     pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
