@@ -67,3 +67,16 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as caught:
         main(["frobnicate"])
     assert caught.value.code == 2
+
+
+def test_check_names_the_silent_race_in_marsys_own_trace_and_exits_1(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    race = Path(__file__).resolve().parents[1] / "examples" / "traces" / "marsys"
+    assert main(["check", str(race / "race-run01.ndjson")]) == 1
+    out = capsys.readouterr().out
+    assert (
+        "error: [branch_failed] br_0006 (AgentA) failed after its step succeeded: "
+        "AgentA likely validated as AgentC (inferred)"
+    ) in out
+    assert main(["check", str(race / "clean-run.ndjson")]) == 0

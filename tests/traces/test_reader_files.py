@@ -263,7 +263,7 @@ def test_missing_paths_and_empty_directories_are_problems(tmp_path: Path) -> Non
     good = _write(tmp_path / "ok.jsonl", encode_line(seed_run(race=False)))
     traces = load_traces([tmp_path / "gone.jsonl", empty, good])
     assert [(Path(p.path).name, p.message) for p in traces.problems] == [
-        ("empty", "no .jsonl or .json files in it"),
+        ("empty", "no .jsonl, .json or .ndjson files in it"),
         ("gone.jsonl", "no such file or directory"),
     ]
     assert len(traces.runs) == 1

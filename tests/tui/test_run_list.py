@@ -50,5 +50,5 @@ def test_the_run_header_counts_what_the_diagnostics_panel_lists() -> None:
     found = health(run)
     header = run_summary(run, found).plain
     assert "≠ 1 mismatch" in header
-    assert f"{found.errors} error" in header and found.errors == len(found.diagnostics) == 1
+    assert f"{found.errors} errors" in header and found.errors == len(found.diagnostics) == 2
     assert "✗ failed" in header

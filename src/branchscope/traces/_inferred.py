@@ -11,11 +11,11 @@ the failed step ended. That is an inference, and is always reported as one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .model import BranchView, RunView, StepView
 
-__all__ = ["CoordinationFailure", "coordination_failures"]
+__all__ = ["CoordinationFailure", "coordination_failures", "with_inferred_identities"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,3 +67,26 @@ def _failed_after_succeeding(run: RunView, branch: BranchView) -> bool:
     if any(c.status == "failed" for c in run.children_of(branch.branch_id)):
         return False
     return not any(b.resolver_branch == branch.branch_id and b.failed for b in run.barriers)
+
+
+def with_inferred_identities(run: RunView) -> RunView:
+    """The run with each silently failed step's likely validated identity filled in (and
+    marked inferred), so every reader of the model sees the mismatch where it happened."""
+    inferred = {
+        f.step.span.span_id: replace(
+            f.step, validated_agent=f.likely_validated_as, validation_inferred=True
+        )
+        for f in coordination_failures(run)
+        if f.likely_validated_as is not None and f.step.validated_agent is None
+    }
+    if not inferred:
+        return run
+
+    def swap(steps: tuple[StepView, ...]) -> tuple[StepView, ...]:
+        return tuple(inferred.get(s.span.span_id, s) for s in steps)
+
+    return replace(
+        run,
+        steps=swap(run.steps),
+        branches=tuple(replace(b, steps=swap(b.steps)) for b in run.branches),
+    )

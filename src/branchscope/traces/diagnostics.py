@@ -177,6 +177,8 @@ def _identity_mismatches(run: RunView) -> list[Diagnostic]:
     found: list[Diagnostic] = []
     reported: set[tuple[str, str, str]] = set()
     for step in run.steps:
+        if step.validation_inferred:
+            continue  # reported as an inference, with its evidence
         validated_as = _step_validated_as(step)
         if step.agent is None or validated_as is None:
             continue

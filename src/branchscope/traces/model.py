@@ -125,7 +125,8 @@ class StepView:
     agent: str | None
     """The branch's own agent (``gen_ai.agent.name``)."""
     validated_agent: str | None
-    """The identity the validator used (``branchscope.validation.agent``)."""
+    """The identity the validator used (``branchscope.validation.agent``), or, when
+    ``validation_inferred``, the one it most likely used (read from timing)."""
     index: int | None
     kind: str | None
     targets: tuple[str, ...]
@@ -138,6 +139,8 @@ class StepView:
     error_type: str | None = None
     """The exception or ``error.type`` behind a failed step, from it or the span that failed
     deepest inside it."""
+    validation_inferred: bool = False
+    """``validated_agent`` was inferred from timing, not recorded by the runtime."""
 
     @property
     def identity_mismatch(self) -> bool:

@@ -26,7 +26,7 @@ from .vocabularies import read_run
 
 __all__ = ["ProgressCallback", "build_runs", "load_traces", "read_spans"]
 
-_TRACE_FILE_SUFFIXES = (".jsonl", ".json")
+_TRACE_FILE_SUFFIXES = (".jsonl", ".json", ".ndjson")
 
 _SNIFF_BYTES = 8192
 _SPAN_START = re.compile(r'"start_?[tT]ime_?[uU]nix_?[nN]ano"')
@@ -102,7 +102,9 @@ def _expand(paths: Sequence[str | Path], problems: list[LoadProblem]) -> list[Pa
                 problems.append(LoadProblem(str(path), None, f"cannot list directory: {exc}"))
                 continue
             if not found:
-                problems.append(LoadProblem(str(path), None, "no .jsonl or .json files in it"))
+                problems.append(
+                    LoadProblem(str(path), None, "no .jsonl, .json or .ndjson files in it")
+                )
         else:
             found = [path]  # a missing file is reported when it is read
         for file in found:

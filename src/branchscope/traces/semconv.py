@@ -1,7 +1,27 @@
-"""Every span name and attribute key branchscope writes or reads, in one place.
+"""The span contract between branchscope's tracer and every reader: each span name and
+attribute key it writes, in one place. The tracer (``branchscope.tracing``) writes these
+names; the reader (``branchscope.traces.vocabularies.branchscope``) reads them back. Change
+one side only with the other. OpenTelemetry GenAI semantic-convention names where they
+exist; ``branchscope.*`` for the coordination concepts they lack. One trace per run:
 
-OpenTelemetry GenAI semantic-convention names where they exist; ``branchscope.*`` for the
-coordination concepts they lack (branches, barriers, validation identity).
+- **run** ``invoke_workflow <workflow>``, under the caller's current span if any: the
+  outcome (``RUN_SUCCESS``, ``RUN_ERROR`` with the root cause, ``RUN_DELIVERED``,
+  ``RUN_INTERRUPTED``).
+- **branch** ``branch <br_id>``, under the step that spawned it, else the run: one lane
+  (``BRANCH_ID``, ``BRANCH_PARENT_ID``, ``BRANCH_TRIGGER``, ``BRANCH_STATUS``,
+  ``BRANCH_ERROR``).
+- **step** ``invoke_agent <agent>``, under its branch: one agent turn and its action; the
+  agent that ran (``GEN_AI_AGENT_NAME``) beside the identity validated
+  (``VALIDATION_AGENT``) — when they differ, an identity mismatch.
+- **model call** ``chat <model>`` and **tool call** ``execute_tool <tool>``, under their
+  step: provider, model, tokens; message content only when the user opts in.
+- **barrier** ``barrier <bar_id>``, under the step that opened it, else the run: a fork,
+  rendezvous or root barrier, its candidates and outcome, one span link per arriving or
+  failed branch (``LINK_ROLE``); the resolver's resumed step links back
+  (``LINK_ROLE_RESUMED_FROM``).
+
+Only ended spans reach a file: a branch or barrier span that is missing never ended, and a
+run whose span is missing (or says ``RUN_INTERRUPTED``) was cut short.
 """
 
 from __future__ import annotations

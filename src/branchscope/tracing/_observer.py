@@ -1,4 +1,4 @@
-"""Runtime events in, OpenTelemetry spans out (the span contract of GUIDE section 4).
+"""Runtime events in, OpenTelemetry spans out (the contract: :mod:`branchscope.traces.semconv`).
 
 :class:`TracingObserver` is a :class:`~branchscope.runtime.events.RunObserver`. It keeps one
 small state per run (spans by branch, step, call and barrier id) and builds the span tree

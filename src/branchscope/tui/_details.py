@@ -81,7 +81,8 @@ def describe_step(run: RunView, step: StepView, branch: BranchView | None) -> Re
             validated = Text.assemble(
                 (step.validated_agent, _BAD),
                 (
-                    f"  ≠ identity mismatch: {step.agent} ran, checked as {step.validated_agent}",
+                    f"  ≠ identity mismatch: {step.agent} ran, checked as {step.validated_agent}"
+                    + (" (inferred from timing)" if step.validation_inferred else ""),
                     _BAD,
                 ),
             )
@@ -144,7 +145,14 @@ def describe_branch(run: RunView, lane: Lane) -> RenderableType:
     if lane.mismatch is not None:
         m = lane.mismatch
         rows.append(
-            ("mismatch", Text(f"≠ {m.agent} ran, validated as {m.validated_agent}", style=_BAD))
+            (
+                "mismatch",
+                Text(
+                    f"≠ {m.agent} ran, validated as {m.validated_agent}"
+                    + (" (inferred from timing)" if m.validation_inferred else ""),
+                    style=_BAD,
+                ),
+            )
         )
     if branch is not None:
         rows += [

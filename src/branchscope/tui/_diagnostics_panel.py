@@ -17,7 +17,7 @@ from branchscope.traces.diagnostics import Diagnostic
 
 __all__ = ["DiagnosticsPanel", "diagnostic_prompt", "ordered"]
 
-_GLYPHS = {"identity_mismatch": "≠"}
+_GLYPHS = {"identity_mismatch": "≠", "inferred_mismatch": "≠"}
 _SEVERITY_GLYPHS = {"error": "✗", "warning": "⚠"}
 _SEVERITY_STYLES = {"error": "bold #ff5f87", "warning": "bold #ffd75f"}
 

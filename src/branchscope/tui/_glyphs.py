@@ -59,7 +59,8 @@ def bar_label(step: StepView) -> str:
     """Text inside a step bar; faults lead with a glyph so they show without colour."""
     agent = step.agent or step.span.name
     if step.identity_mismatch:
-        return f"≠{agent} as {step.validated_agent}"
+        maybe = "?" if step.validation_inferred else ""
+        return f"≠{agent} as {step.validated_agent}{maybe}"
     if step.failed:
         return f"✗{agent}"
     return agent
@@ -205,7 +206,8 @@ def _paint_connector(row: _Row, axis: TimeAxis, c: Connector, r: int, lane: Lane
 def _note(lane: Lane) -> str | None:
     if lane.mismatch is not None:
         ran, validated = lane.mismatch.agent, lane.mismatch.validated_agent
-        return f"⚠ {ran} validated as {validated}"
+        how = "likely validated" if lane.mismatch.validation_inferred else "validated"
+        return f"⚠ {ran} {how} as {validated}"
     if lane.failed and lane.error:
         return f"✗ {lane.error}"
     return None

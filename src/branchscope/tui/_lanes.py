@@ -65,6 +65,8 @@ class Lane:
 
     @property
     def label(self) -> str:
+        if self.agents == (self.branch_id,):  # a recovered lane, named after its agent
+            return f"{self.guides}{self.branch_id}"
         agents = "→".join(self.agents)
         return f"{self.guides}{self.branch_id} {agents}".rstrip()
 

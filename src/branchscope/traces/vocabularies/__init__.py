@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from .._inferred import with_inferred_identities
 from .._tree import SpanTree
 from ..model import RunView, SpanRecord, Vocabulary
 from . import branchscope, genai, generic, marsys, openinference
@@ -39,7 +40,5 @@ def vocabularies() -> tuple[VocabularyReader, ...]:
 def read_run(trace_id: str, spans: Sequence[SpanRecord]) -> RunView:
     """The run of one trace, read with the first vocabulary that recognises its spans."""
     tree = SpanTree(trace_id, spans)
-    for vocabulary in _VOCABULARIES:
-        if vocabulary.recognises(tree):
-            return vocabulary.read(tree)
-    return generic.read(tree)
+    reader = next((v for v in _VOCABULARIES if v.recognises(tree)), _VOCABULARIES[-1])
+    return with_inferred_identities(reader.read(tree))

@@ -83,9 +83,16 @@ def recover_run(
     facts: RunFacts,
     step_of: Callable[[SpanRecord], AgentStep | None],
     call_kind: Callable[[SpanRecord], CallKind | None],
+    answer_of: Callable[[SpanRecord], str | None] | None = None,
 ) -> RunView:
-    """Build a run whose branches and barriers are read off the tree and the timing."""
-    return _Recovery(tree, vocabulary, run_span, facts, step_of, call_kind).run_view()
+    """Build a run whose branches and barriers are read off the tree and the timing.
+
+    Without a final answer in *facts*, the answer is *answer_of* the main lane's last step,
+    when that step came after every fork (the join, or a hand-off's last agent): a run that
+    ended on parallel work has no single answer."""
+    recovery = _Recovery(tree, vocabulary, run_span, facts, step_of, call_kind)
+    recovery.answer_of = answer_of
+    return recovery.run_view()
 
 
 class _Recovery:
@@ -113,6 +120,7 @@ class _Recovery:
         self.lane_of_step: dict[str, str] = {}
         self.barriers: list[BarrierView] = []
         self._names: dict[str, int] = {}
+        self.answer_of: Callable[[SpanRecord], str | None] | None = None
 
     # --- grouping -------------------------------------------------------------------------
 
@@ -168,7 +176,9 @@ class _Recovery:
         outcome: BarrierOutcome | None
         if any(st is None for st in statuses.values()):
             outcome = None
-        elif failed and self._resolver_failed(anchor):
+        elif failed:
+            # No policy is recorded: a join that lost a branch lost its work, whatever the
+            # code around it did next.
             outcome = "fired_with_failure"
         else:
             outcome = "fired"
@@ -203,22 +213,27 @@ class _Recovery:
         before = [s for s in self.lanes[MAIN_LANE].steps if s.ended and s.end_ns <= start]
         return max(before, key=lambda s: s.end_ns) if before else None
 
-    def _resolver_failed(self, anchor: str | None) -> bool:
-        span = self.tree.by_id.get(anchor) if anchor is not None else self.run_span
-        if span is None:
-            return self.facts.success is False
-        return span.status == "error"
+    def _final_answer(self) -> str | None:
+        if self.facts.final_response is not None or self.answer_of is None:
+            return self.facts.final_response
+        main = self.lanes[MAIN_LANE].steps
+        forks_end = max(
+            (b.end_ns for b in self.barriers if b.resolver_branch == MAIN_LANE), default=-1
+        )
+        if not main or main[-1].start_ns < forks_end:
+            return None
+        return self.answer_of(main[-1])
 
     # --- views ------------------------------------------------------------------------------
 
     def _status(self, lane: _Lane) -> BranchStatus | None:
         if lane.branch_id == MAIN_LANE:
-            if self.run_span is not None:
-                if not self.run_span.ended:
-                    return None
-                return "failed" if self.run_span.status == "error" else "terminated"
+            if self.run_span is not None and not self.run_span.ended:
+                return None
             if self.facts.success is False:
                 return "failed"
+            if self.run_span is not None:
+                return "terminated"
         if any(not s.ended for s in lane.steps):
             return None
         return "failed" if any(s.status == "error" for s in lane.steps) else "terminated"
@@ -249,7 +264,7 @@ class _Recovery:
             ),
             success=self.facts.success,
             error=self.facts.error,
-            final_response=self.facts.final_response,
+            final_response=self._final_answer(),
             branches=tuple(parents_first(branches)),
             barriers=tuple(self.barriers),
             steps=tuple(sorted(steps.values(), key=lambda s: (s.span.start_ns, s.span.span_id))),

@@ -42,6 +42,7 @@ def read(tree: SpanTree) -> RunView:
         facts=_facts(tree, run_span),
         step_of=lambda span: agent_step(tree, span),
         call_kind=call_kind,
+        answer_of=lambda step: _answer(tree, step),
     )
 
 
@@ -116,18 +117,18 @@ def _facts(tree: SpanTree, run_span: SpanRecord | None) -> RunFacts:
         ),
         success=success,
         error=error,
-        final_response=_final_answer(tree, run_span),
+        final_response=message_text(as_json(a, sc.GEN_AI_OUTPUT_MESSAGES)),
     )
 
 
-def _final_answer(tree: SpanTree, run_span: SpanRecord) -> str | None:
-    """The run's output messages; else the last agent step's."""
-    own = message_text(as_json(run_span.attributes, sc.GEN_AI_OUTPUT_MESSAGES))
+def _answer(tree: SpanTree, step: SpanRecord) -> str | None:
+    """A step's output messages; else its last model call's."""
+    own = message_text(as_json(step.attributes, sc.GEN_AI_OUTPUT_MESSAGES))
     if own is not None:
         return own
-    steps = [s for s in tree.descendants(run_span) if agent_step(tree, s) is not None and s.ended]
-    for step in sorted(steps, key=lambda s: s.end_ns, reverse=True):
-        text = message_text(as_json(step.attributes, sc.GEN_AI_OUTPUT_MESSAGES))
+    calls = [s for s in tree.descendants(step) if call_kind(s) == "chat" and s.ended]
+    for call in sorted(calls, key=lambda s: s.end_ns, reverse=True):
+        text = message_text(as_json(call.attributes, sc.GEN_AI_OUTPUT_MESSAGES))
         if text is not None:
             return text
     return None

@@ -14,6 +14,7 @@ from .._tree import SpanTree
 from ..model import RunView, SpanRecord, Vocabulary
 from ._assemble import CallKind
 from ._lanes import AgentStep, RunFacts, recover_run
+from ._outputs import message_text
 from .forkjoin import fork_membership
 
 __all__ = ["NAME", "SPAN_KIND", "read", "recognises"]
@@ -28,6 +29,7 @@ INPUT_VALUE = "input.value"
 OUTPUT_VALUE = "output.value"
 METADATA = "metadata"
 _LANGGRAPH_NODE = "langgraph_node"
+_OUTPUT_CONTENT = "llm.output_messages.0.message.content"
 
 
 def recognises(tree: SpanTree) -> bool:
@@ -43,6 +45,7 @@ def read(tree: SpanTree) -> RunView:
         facts=_facts(tree, run_span),
         step_of=agent_step,
         call_kind=call_kind,
+        answer_of=lambda step: _answer(tree, step),
     )
 
 
@@ -93,14 +96,21 @@ def _facts(tree: SpanTree, run_span: SpanRecord | None) -> RunFacts:
         workflow=as_text(run_span.attributes, AGENT_NAME) or run_span.name or None,
         success=success,
         error=(cause.message or cause.error_type) if cause is not None else None,
-        final_response=_final_answer(tree, run_span),
+        final_response=None,
     )
 
 
-def _final_answer(tree: SpanTree, run_span: SpanRecord) -> str | None:
-    """What the last top-level agent step answered (a graph's run output is its whole
-    state, the last node's output is the answer); else the run's own ``output.value``."""
-    steps = [c for c in tree.children(run_span) if agent_step(c) is not None and c.ended]
-    last = max(steps, key=lambda s: s.end_ns, default=None)
-    answer = raw_text(last.attributes, OUTPUT_VALUE) if last is not None else None
-    return answer if answer is not None else raw_text(run_span.attributes, OUTPUT_VALUE)
+def _answer(tree: SpanTree, step: SpanRecord) -> str | None:
+    """A step's ``output.value``; else what its last model call said (agent spans of the
+    OpenAI Agents SDK carry no output of their own)."""
+    own = raw_text(step.attributes, OUTPUT_VALUE)
+    if own is not None:
+        return own
+    calls = [s for s in tree.descendants(step) if call_kind(s) == "chat" and s.ended]
+    last = max(calls, key=lambda s: s.end_ns, default=None)
+    if last is None:
+        return None
+    content = raw_text(last.attributes, _OUTPUT_CONTENT)
+    if content is not None:
+        return content
+    return message_text(as_json(last.attributes, OUTPUT_VALUE))
