@@ -61,8 +61,14 @@ def other_agent_named(texts: Iterable[str], own: str) -> str | None:
 
 
 def step_texts(step: StepView) -> list[str]:
+    """Every text of a step that may carry a validator's error: its error and status, its
+    attributes, and its exception events (other runtimes put it in any of them)."""
     value = step.span.attributes.get(sc.VALIDATION_ERROR)
     texts = [step.error, value if isinstance(value, str) else None, step.span.status_message]
+    texts += [v for v in step.span.attributes.values() if isinstance(v, str) and "cannot" in v]
+    for event in step.span.events:
+        message = event.attributes.get("exception.message")
+        texts.append(message if isinstance(message, str) else None)
     return unique(texts)
 
 

@@ -89,3 +89,34 @@ def test_transfer_attributes_become_the_steps_target_and_exception_types_are_rea
     assert [t.tool_name for t in billing.tool_calls] == ["refund"]
     (found,) = diagnose(run)
     assert found.title == "main (Triage, Billing) failed: ConnectionError: refund service down"
+
+
+def test_a_validation_error_in_an_exception_event_is_an_identity_mismatch() -> None:
+    from branchscope.traces.model import SpanEvent
+
+    raised = SpanEvent(
+        "exception",
+        0,
+        {
+            "exception.type": "ValidationError",
+            "exception.message": "Agent Planner cannot invoke: ['Writer']",
+        },
+    )
+    spans = [
+        span(1, "invoke_workflow w", None, 0, 100, attributes=_genai("invoke_workflow")),
+        span(
+            2,
+            "invoke_agent Researcher",
+            1,
+            1,
+            50,
+            attributes=_genai("invoke_agent", **{"gen_ai.agent.name": "Researcher"}),
+            status="error",
+            events=[raised],
+        ),
+    ]
+    (run,) = build_runs(spans)
+    found = diagnose(run)
+    assert found[0].kind == "identity_mismatch"
+    assert found[0].agents == ("Researcher", "Planner")
+    assert found[0].title == "main: Researcher's step was validated as Planner"
