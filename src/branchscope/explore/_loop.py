@@ -7,9 +7,14 @@ reaches them, so a test sees one interleaving: the one its latencies happen to p
 
 * each **task** with a ready step (a task's steps keep their order; callbacks that belong to
   no task are their own "thread");
-* each pending **delay** timer (``asyncio.sleep``, ``call_later`` of your own): a latency is
-  not a promise of order, so any of them may fire before another — a 1 ms sleep can finish
-  after a 5 ms one. Firing one moves the virtual clock to its deadline, at once.
+* each pending **delay** timer (``asyncio.sleep``, ``call_later`` of your own) once no
+  callback is ready: a latency is not a promise of order, so any of them may fire before
+  another — a 1 ms sleep can finish after a 5 ms one. Firing one moves the virtual clock to
+  its deadline, at once.
+
+Ready work takes (almost) no time: each callback advances the clock by ``callback_cost``
+(1 µs), which is enough for a task that polls (``while not done: await asyncio.sleep(0)``)
+to let due timers fire, and too little to make a timeout fire that real work would meet.
 
 **Deadlines** (``asyncio.timeout``, ``asyncio.wait_for``, ``asyncio.wait(timeout=...)``) are
 kept honest: one fires only when the virtual clock has reached it, either because a later
@@ -75,8 +80,15 @@ class ExploringLoop(asyncio.SelectorEventLoop):
 
         def _process_events(self, event_list: list[Any]) -> None: ...
 
-    def __init__(self, strategy: SchedulingStrategy, *, outside_wait: float = 30.0) -> None:
+    def __init__(
+        self,
+        strategy: SchedulingStrategy,
+        *,
+        callback_cost: float = 1e-6,
+        outside_wait: float = 30.0,
+    ) -> None:
         super().__init__()
+        self._callback_cost = callback_cost
         self._strategy = strategy
         self._outside_wait = outside_wait
         self._now = 0.0
@@ -150,7 +162,7 @@ class ExploringLoop(asyncio.SelectorEventLoop):
         self._drop_cancelled_timers()
         self._admit_due_deadlines()
         ready = self._ready_heads()
-        delays = self._delay_timers()
+        delays = self._delay_timers(due_only=bool(ready))
         if not ready and not delays:
             if self._stopping:
                 return
@@ -175,6 +187,8 @@ class ExploringLoop(asyncio.SelectorEventLoop):
             self._ready.remove(handle)
         else:
             timer = delays[index - len(ready)]
+            if self._deadline_before(timer.when()):
+                return  # time passes a deadline on its way: the deadline fires first
             self._scheduled.remove(timer)
             heapq.heapify(self._scheduled)
             timer._scheduled = False  # type: ignore[attr-defined]
@@ -182,6 +196,7 @@ class ExploringLoop(asyncio.SelectorEventLoop):
             self._now = max(self._now, timer.when())
             handle = timer
         self._threads.pop(id(handle), None)
+        self._now += self._callback_cost
         handle._run()
 
     def _ready_heads(self) -> list[tuple[int, asyncio.Handle]]:
@@ -204,8 +219,14 @@ class ExploringLoop(asyncio.SelectorEventLoop):
             self._threads.pop(id(handle), None)
         return heads
 
-    def _delay_timers(self) -> list[asyncio.TimerHandle]:
-        timers = [t for t in self._scheduled if id(t) not in self._deadlines]
+    def _delay_timers(self, *, due_only: bool) -> list[asyncio.TimerHandle]:
+        """Pending delay timers: all of them when nothing is ready (time may pass), else only
+        those the clock has reached (ready work takes no time but ``callback_cost``)."""
+        timers = [
+            t
+            for t in self._scheduled
+            if id(t) not in self._deadlines and (not due_only or t.when() <= self._now)
+        ]
         timers.sort(key=lambda t: (t.when(), self._order.get(id(t), 0)))
         return timers
 
@@ -234,6 +255,15 @@ class ExploringLoop(asyncio.SelectorEventLoop):
             self._forget(timer)
             self._ready.append(timer)
         heapq.heapify(self._scheduled)
+
+    def _deadline_before(self, when: float) -> bool:
+        """If a deadline comes before ``when``, move the clock to it and make it ready."""
+        deadlines = [t.when() for t in self._scheduled if id(t) in self._deadlines]
+        if not deadlines or min(deadlines) >= when:
+            return False
+        self._now = max(self._now, min(deadlines))
+        self._admit_due_deadlines()
+        return True
 
     def _advance_to_next_deadline(self) -> bool:
         deadlines = [t for t in self._scheduled if id(t) in self._deadlines]

@@ -36,7 +36,7 @@ class BranchOutcome:
     agents: tuple[str, ...]
     actions: tuple[str, ...]
     """Each step's action: ``invoke AgentD``, ``parallel_invoke AgentA,AgentB``,
-    ``terminate``, ``content`` or ``error``."""
+    ``terminate End``, ``content`` or ``error``."""
     status: str
     error: str | None = None
 
