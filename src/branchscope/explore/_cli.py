@@ -90,7 +90,7 @@ def _schedule(text: str) -> Schedule:
 
 
 def run_explore(args: argparse.Namespace) -> int:
-    err = Console(stderr=True, highlight=False)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
         workflow = load_workflow(args.workflow)
         if args.replay is not None:
