@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import dataclasses
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeAlias
@@ -13,9 +15,11 @@ from branchscope.runtime import (
     ExecutionConfig,
     Orchestra,
     Registry,
+    RunObserver,
     RunResult,
     Topology,
 )
+from branchscope.runtime.events import RunEvent
 from branchscope.tracing import Tracer
 
 from ._loop import ExploringLoop, SchedulingStrategy
@@ -80,6 +84,8 @@ def run_schedule(
 ) -> ScheduleRun:
     """Run ``workflow`` once on an exploring loop driven by ``strategy``. Blocking.
 
+    With ``tracer``, the run is traced (timestamps on the virtual clock) and flushed.
+
     Runs in a fresh, empty :mod:`contextvars` context so the caller's ambient observers
     (an enclosing ``observe(...)`` or tracer block) do not see exploration runs. An exception
     from the run becomes a ``crash`` outcome, unless ``raise_errors``.
@@ -89,19 +95,20 @@ def run_schedule(
     registry = workflow.registry()
     name = workflow.name if label is None else f"{workflow.name} [{label}]"
 
+    observers: list[RunObserver] = [recorder]
+    if tracer is not None:
+        observers.append(_OnVirtualClock(tracer.observer, loop, time.time_ns()))
+
     async def main() -> RunResult:
-        kwargs: dict[str, Any] = {
-            "task": workflow.task,
-            "topology": workflow.topology,
-            "agent_registry": registry,
-            "execution_config": workflow.execution_config,
-            "max_steps": workflow.max_steps,
-            "observers": [recorder],
-            "workflow": name,
-        }
-        if tracer is None:
-            return await Orchestra.run(**kwargs)
-        return await tracer.run(Orchestra.run, **kwargs)
+        return await Orchestra.run(
+            task=workflow.task,
+            topology=workflow.topology,
+            agent_registry=registry,
+            execution_config=workflow.execution_config,
+            max_steps=workflow.max_steps,
+            observers=observers,
+            workflow=name,
+        )
 
     result: RunResult | None = None
     try:
@@ -115,7 +122,24 @@ def run_schedule(
         outcome = Outcome(False, None, None, crash=f"{type(exc).__name__}: {exc}")
     else:
         outcome = recorder.outcome(result, check_failure=_check(workflow.check, result))
+    finally:
+        if tracer is not None:
+            tracer.force_flush()
     return ScheduleRun(outcome, Schedule(loop.choices), tuple(loop.widths), result)
+
+
+@dataclass(frozen=True)
+class _OnVirtualClock:
+    """Forwards events to ``observer`` stamped with the loop's virtual time, so a witness
+    trace shows the schedule's latencies and order, not the microseconds it took to run."""
+
+    observer: RunObserver
+    loop: ExploringLoop
+    epoch_ns: int
+
+    def on_event(self, event: RunEvent) -> None:
+        stamped = dataclasses.replace(event, time_ns=self.epoch_ns + int(self.loop.time() * 1e9))
+        self.observer.on_event(stamped)
 
 
 def _check(check: Check | None, result: RunResult) -> str | None:
