@@ -19,6 +19,13 @@ from ._exhaustive import ExhaustiveBound
 from ._explore import explore
 from ._loop import ExploringLoop, NothingToRun, SchedulingStrategy
 from ._outcome import BarrierOutcome, BranchOutcome, IdentityMismatch, Outcome, OutcomeRecorder
+from ._replay import (
+    RecordedReply,
+    TraceReplayError,
+    recorded_replies,
+    recorded_reply,
+    replay_registry,
+)
 from ._report import (
     ExploreProgress,
     ExploreReport,
@@ -33,6 +40,7 @@ from ._run import AgentSource, Check, ScheduleRun, Workflow, run_schedule
 from ._schedule import Schedule
 from ._shrink import ShrinkResult, shrink
 from ._strategies import PCTStrategy, RandomStrategy, ReplayStrategy, StandardStrategy
+from ._workflow_file import WorkflowFileError, load_workflow
 
 __all__ = [
     "AgentSource",
@@ -53,6 +61,7 @@ __all__ = [
     "PCTStrategy",
     "Phase",
     "RandomStrategy",
+    "RecordedReply",
     "ReplayStrategy",
     "Schedule",
     "ScheduleRun",
@@ -60,9 +69,15 @@ __all__ = [
     "ShrinkResult",
     "StandardStrategy",
     "StrategyName",
+    "TraceReplayError",
     "Witness",
     "Workflow",
+    "WorkflowFileError",
     "explore",
+    "load_workflow",
+    "recorded_replies",
+    "recorded_reply",
+    "replay_registry",
     "run_schedule",
     "shrink",
 ]

@@ -98,10 +98,12 @@ class Outcome:
     def summary(self) -> str:
         """One line: how the run ended."""
         if self.crash is not None:
-            return f"raised {self.crash}"
-        if self.success:
-            return f"success: {self.final_response}"
-        return f"failed: {self.error}"
+            text = f"raised {self.crash}"
+        elif self.success:
+            text = f"success: {self.final_response}"
+        else:
+            text = f"failed: {self.error}"
+        return " ".join(text.split())
 
     def differences(self, other: Outcome) -> list[str]:
         """What ``other`` shows differently from this outcome, one line each."""

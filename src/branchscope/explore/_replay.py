@@ -34,7 +34,13 @@ from branchscope.runtime import (
 )
 from branchscope.tracing import SpanRecord, read_spans, semconv
 
-__all__ = ["RecordedReply", "TraceReplayError", "recorded_replies", "replay_registry"]
+__all__ = [
+    "RecordedReply",
+    "TraceReplayError",
+    "recorded_replies",
+    "recorded_reply",
+    "replay_registry",
+]
 
 
 class TraceReplayError(ValueError):
@@ -61,7 +67,7 @@ def recorded_replies(path: str | Path) -> list[RecordedReply]:
     if not chats:
         raise TraceReplayError(f"{path}: the trace has no model calls (no 'chat' spans)")
     latest = max(chats, key=lambda s: s.start_ns).trace_id
-    replies = [_reply(path, s) for s in chats if s.trace_id == latest]
+    replies = [recorded_reply(s, source=str(path)) for s in chats if s.trace_id == latest]
     recorded = [r for r in replies if r is not None]
     if not recorded:
         raise TraceReplayError(
@@ -71,25 +77,30 @@ def recorded_replies(path: str | Path) -> list[RecordedReply]:
     return sorted(recorded, key=lambda r: r.start_ns)
 
 
-def _reply(path: str | Path, span: SpanRecord) -> RecordedReply | None:
+def recorded_reply(span: SpanRecord, *, source: str = "trace") -> RecordedReply | None:
+    """The reply a ``chat`` span recorded, or ``None`` when it recorded no content.
+
+    Raises :class:`TraceReplayError`, naming ``source`` and the span, for content that is
+    not GenAI messages JSON or a reply replay cannot script.
+    """
     output = span.attributes.get(semconv.GEN_AI_OUTPUT_MESSAGES)
     agent = span.attributes.get(semconv.GEN_AI_AGENT_NAME)
     if not isinstance(output, str) or not isinstance(agent, str):
         return None
-    where = f"{path}: {span.name} of {agent} ({span.source or span.span_id})"
+    where = f"{source}: {span.name} of {agent} ({span.source or span.span_id})"
     inputs = _messages(where, span.attributes.get(semconv.GEN_AI_INPUT_MESSAGES), "input")
     turn = sum(1 for m in inputs if m.get("role") == "assistant")
     last_input = _text(inputs[-1]) if inputs else ""
     latency = span.duration_ns / 1e9
     messages = _messages(where, output, "output")
-    parts = [p for m in messages for p in m.get("parts", []) if isinstance(p, dict)]
+    parts = [p for m in messages for p in _parts(m)]
     text = "".join(str(p.get("content", "")) for p in parts if p.get("type") == "text")
     calls = [p for p in parts if p.get("type") == "tool_call"]
     reply: RawToolCall | Text
     if not calls:
         reply = Text(text, latency=latency)
     elif all(c.get("name") == "invoke_agent" for c in calls):
-        invocations = [i for c in calls for i in _arguments(c).get("invocations", [])]
+        invocations = [i for c in calls for i in _list(_arguments(c).get("invocations"))]
         reply = RawToolCall(
             "invoke_agent", json.dumps({"invocations": invocations}), latency=latency
         )
@@ -116,11 +127,16 @@ def _messages(where: str, value: object, which: str) -> list[dict[str, Any]]:
     return [m for m in decoded if isinstance(m, dict)]
 
 
+def _list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _parts(message: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return [p for p in _list(message.get("parts")) if isinstance(p, dict)]
+
+
 def _text(message: Mapping[str, Any]) -> str:
-    parts = message.get("parts", [])
-    return "".join(
-        str(p.get("content", "")) for p in parts if isinstance(p, dict) and p.get("type") == "text"
-    )
+    return "".join(str(p.get("content", "")) for p in _parts(message) if p.get("type") == "text")
 
 
 def _arguments(call: Mapping[str, Any]) -> dict[str, Any]:
