@@ -185,6 +185,8 @@ def _print_report(report: ExploreReport, args: argparse.Namespace) -> None:
                 print(f"    {line}")
         if w.seed is not None:
             seeded = [*command, "--strategy", report.strategy, "--seed", str(w.seed)]
+            if args.depth != 3 and report.strategy == "pct":
+                seeded += ["--depth", str(args.depth)]
             print(f"  first seen:  schedule seed {w.seed} ({w.found_after} schedules in)")
             print(f"  replay seed: {shlex.join([*seeded, '--schedules', '1'])}")
         if w.schedule.preemptions:

@@ -149,6 +149,13 @@ class ExploringLoop(asyncio.SelectorEventLoop):
             number = self._task_threads[task] = self._new_thread()
         return number
 
+    def _thread_of_timer(self, timer: asyncio.TimerHandle) -> int:
+        """The sleeping task's thread; a timer no task owns is a thread of its own."""
+        thread = self._threads.get(id(timer))
+        if thread is None:
+            thread = self._threads[id(timer)] = self._new_thread()
+        return thread
+
     def _new_thread(self) -> int:
         self._created += 1
         return -self._created  # lone callbacks and tasks share one numbering, never clash
@@ -175,7 +182,7 @@ class ExploringLoop(asyncio.SelectorEventLoop):
                     )
                 return
             ready = self._ready_heads()
-        threads = [t for t, _ in ready] + [self._threads.get(id(h), 0) for h in delays]
+        threads = [t for t, _ in ready] + [self._thread_of_timer(h) for h in delays]
         index = 0
         if len(threads) > 1:
             index = self._strategy.choose(len(self.choices), threads)
