@@ -45,7 +45,7 @@ async def _explore_rate(flow: ModuleType, strategy: str, schedules: int) -> tupl
         check=flow.check,
     )
     assert report.ok, report.outcomes
-    return report.schedules, report.duration_s
+    return report.schedules, report.exploring_s
 
 
 def print_exploration(schedules: int) -> None:

@@ -75,6 +75,7 @@ async def test_the_racy_double_is_caught_shrunk_and_its_trace_shows_the_mismatch
     assert "cannot invoke" in (first.outcome.error or "")
     assert any("final answer" in d or "success" in d for d in first.differences)
     assert 0 < first.witness.schedule.preemptions <= first.witness.preemptions_found
+    assert min(o.witness.schedule.preemptions for o in failed) == 1  # one preemption suffices
     assert first.trace_file is not None and first.trace_file.exists()
     (run,) = load_traces([first.trace_file]).runs
     assert run.success is False

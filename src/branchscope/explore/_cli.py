@@ -210,7 +210,10 @@ def _print_report(report: ExploreReport, args: argparse.Namespace) -> None:
     if len(traces) > 1:
         print(f"\ncompare the traces: {shlex.join(['branchscope', 'view', *traces])}")
     rate = report.schedules_per_second
-    print(f"\n{report.schedules} schedules in {report.duration_s:.1f}s ({rate:.0f}/s)")
+    print(
+        f"\n{report.schedules} schedules in {report.exploring_s:.1f}s ({rate:.0f}/s), "
+        f"{report.duration_s:.1f}s in all"
+    )
     if report.ok:
         print("every schedule ended in the same outcome, with no finding")
     elif not report.invariant:

@@ -118,12 +118,14 @@ class _Explorer:
     stop: threading.Event = field(default_factory=threading.Event)
     _buckets: dict[Outcome, _Bucket] = field(default_factory=dict)
     _runs: int = 0
+    _standard_widths: tuple[int, ...] = ()
 
     def run(
         self, schedules: int, given: Schedule | None, trace_dir: Path | None, shrink: bool
     ) -> ExploreReport:
         started = time.perf_counter()
         standard = run_schedule(self.workflow, StandardStrategy(), raise_errors=True)
+        self._standard_widths = standard.widths
         self._record(standard, seed=None)
         total = 1 + (1 if given is not None else schedules)
         bound: ExhaustiveBound | None = None
@@ -140,6 +142,7 @@ class _Explorer:
                 self._record(run_schedule(self.workflow, strategy), seed=self.seed + i)
                 self._progress("exploring", self._runs, total)
         explored = self._runs
+        exploring_s = time.perf_counter() - started
         outcomes = self._outcomes(shrink)
         findings = [f for o in outcomes for f in _findings(o)]
         if trace_dir is not None:
@@ -153,6 +156,7 @@ class _Explorer:
             outcomes=tuple(outcomes),
             findings=tuple(findings),
             duration_s=time.perf_counter() - started,
+            exploring_s=exploring_s,
             bound=bound,
         )
 
@@ -198,6 +202,7 @@ class _Explorer:
                     schedule,
                     bucket.outcome,
                     lambda s: run_schedule(self.workflow, ReplayStrategy(s)),
+                    standard_widths=self._standard_widths,
                 )
                 schedule, runs = shrunk.schedule, shrunk.runs
             witness = Witness(

@@ -1,10 +1,12 @@
 """Shrinking: the fewest preemptions that still produce an outcome.
 
 A schedule found by a random or PCT strategy preempts at most of its decision points; the
-few that matter hide among them. Shrinking resets preemptions to the standard choice, in
-ever smaller groups (delta debugging), keeps every reset after which the run still ends in
-the same outcome, then tries smaller choices at the preemptions left. The result is
-1-minimal: resetting any one remaining preemption changes the outcome.
+few that matter hide among them. Shrinking first tries every schedule with a single
+preemption (given the standard schedule's decision widths): most timing bugs need only one.
+Failing that, it resets preemptions to the standard choice, in ever smaller groups (delta
+debugging), keeps every reset after which the run still ends in the same outcome, then tries
+smaller choices at the preemptions left. The result is 1-minimal — resetting any one
+remaining preemption changes the outcome — and, when one preemption suffices, minimal.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ def shrink(
     target: Outcome,
     replay: Callable[[Schedule], ScheduleRun],
     *,
+    standard_widths: tuple[int, ...] = (),
     budget: int = 300,
 ) -> ShrinkResult:
     """Shrink ``schedule`` while ``replay`` of it still ends in ``target``."""
@@ -52,6 +55,12 @@ def shrink(
         current = done.schedule  # what the run really chose (clamped where fewer candidates)
         return True
 
+    if current.preemptions > 1:
+        singles = [(p, c) for p, w in enumerate(standard_widths) for c in range(1, w)]
+        if len(singles) <= budget // 2:
+            for point, choice in singles:
+                if attempt([0] * point + [choice]):
+                    break
     chunks = 2
     while current.preemptions and runs < budget:
         points = [i for i, c in enumerate(current.choices) if c]
