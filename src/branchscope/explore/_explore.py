@@ -21,6 +21,7 @@ from ._report import (
     ExploreReport,
     Finding,
     OutcomeReport,
+    Phase,
     StrategyName,
     Witness,
 )
@@ -253,7 +254,7 @@ class _Explorer:
             traced.append(_with_trace(report, path))
         return traced, diverged
 
-    def _progress(self, phase: Any, done: int, total: int) -> None:
+    def _progress(self, phase: Phase, done: int, total: int) -> None:
         if self.notify is not None:
             self.notify(ExploreProgress(phase, done, total, len(self._buckets)))
 
