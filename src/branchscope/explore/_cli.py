@@ -39,13 +39,31 @@ def add_explore_parser(sub: Any, default_trace_dir: Path) -> None:
         "the trace of each. Exit 1 when the outcome depends on the schedule or a finding "
         "(identity mismatch, failed check) appears, 0 when every schedule agreed.",
     )
-    parser.add_argument("workflow", type=Path, metavar="WORKFLOW.py")
-    parser.add_argument("--schedules", type=_count, default=500, help="default: 500")
-    parser.add_argument("--seed", type=int, default=0, help="first schedule seed (default: 0)")
     parser.add_argument(
-        "--strategy", choices=get_args(StrategyName), default="pct", help="default: pct"
+        "workflow",
+        type=Path,
+        metavar="WORKFLOW.py",
+        help="defines TASK, TOPOLOGY, build_registry() and optionally check(result)",
     )
-    parser.add_argument("--depth", type=_positive, default=3, help="PCT depth (default: 3)")
+    parser.add_argument(
+        "--schedules",
+        type=_count,
+        default=500,
+        metavar="N",
+        help="schedules to run besides the standard one (default: 500)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, metavar="S", help="seed of the first schedule (default: 0)"
+    )
+    parser.add_argument(
+        "--strategy",
+        choices=get_args(StrategyName),
+        default="pct",
+        help="how schedules are chosen (default: pct)",
+    )
+    parser.add_argument(
+        "--depth", type=_positive, default=3, metavar="D", help="PCT depth (default: 3)"
+    )
     parser.add_argument(
         "--schedule",
         type=_schedule,
@@ -62,6 +80,7 @@ def add_explore_parser(sub: Any, default_trace_dir: Path) -> None:
     parser.add_argument(
         "--trace-dir",
         type=Path,
+        metavar="DIR",
         default=default_trace_dir,
         help=f"where the witness traces go (default: ./{default_trace_dir}/)",
     )
