@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
 
 from branchscope.runtime import (
     Agent,
@@ -58,7 +59,9 @@ class LetterService:
         return LETTERS[self.caller]
 
 
-def answer(agent: str):  # type: ignore[no-untyped-def]
+def answer(agent: str) -> Callable[[ModelRequest], Invoke]:
+    """The agent's second turn: pass the tool's answer on to the Orchestrator."""
+
     def reply(request: ModelRequest) -> Invoke:
         letter = request.messages[-1].content  # the tool's result
         return Invoke("Orchestrator", f"Letter from {agent}: {letter}")

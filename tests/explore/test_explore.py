@@ -36,6 +36,7 @@ def example(name: str) -> ModuleType:
     return module
 
 
+@pytest.mark.stress
 @pytest.mark.parametrize("strategy", ["pct", "random"])
 async def test_the_seed_workflow_on_the_real_runtime_has_one_outcome(strategy: Any) -> None:
     clean = example("explore_clean")
@@ -110,6 +111,9 @@ async def test_a_tool_with_per_call_state_on_a_shared_object_is_caught(tmp_path:
     assert wrong.outcome.check_failure is not None
     assert any(f.kind == "check_failed" and f.outcome == 2 for f in report.findings)
     assert wrong.witness.seed is not None
+    (run,) = load_traces([wrong.trace_file]).runs  # type: ignore[list-item]
+    agent_c = next(step for step in run.steps if step.agent == "AgentC")
+    assert agent_c.span.duration_ns >= 0.5e9  # the virtual clock: its scripted 0.5 s + tool
     traces = [o.trace_file for o in report.outcomes]
     assert all(t is not None and t.name.endswith(f"-outcome-{o.number}.jsonl")
                for o, t in zip(report.outcomes, traces, strict=True))  # fmt: skip
