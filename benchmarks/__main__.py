@@ -9,8 +9,10 @@ interleaved round-robin so machine noise hits every variant alike:
 * ``spans``   — ``Orchestra.run`` under a ``Tracer`` that exports nowhere (span cost alone);
 * ``traced``  — ``Orchestra.run`` under a ``Tracer`` writing OTLP/JSON lines to a temp dir.
 
-It prints medians and the ratios runtime/naive, spans/runtime and traced/runtime.
-Options: ``--sizes 10,100,1000`` ``--repeats 15``.
+It prints medians and the ratios runtime/naive, spans/runtime and traced/runtime, then the
+exploration speed of ``branchscope explore`` on the seed workflow (schedules per second on
+the virtual clock, per strategy). Options: ``--sizes 10,100,1000`` ``--repeats 15``
+``--explore-schedules 500`` (0 skips exploration).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 
 from branchscope.tracing import Tracer
 
+from .exploring import print_exploration
 from .timing import compare
 from .workloads import naive_fan_out, run_swarm, swarm_book, swarm_registry
 
@@ -51,6 +54,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--sizes", default="10,100,1000", help="worker counts (comma-separated)")
     parser.add_argument("--repeats", type=int, default=15, help="timed runs per variant")
+    parser.add_argument(
+        "--explore-schedules", type=int, default=500, help="schedules per strategy (0: skip)"
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     print(f"swarm fan-out, zero model latency, median of {args.repeats} interleaved runs\n")
@@ -77,6 +83,8 @@ def main() -> int:
         "gather.\nspans/runtime: what building the spans costs; traced/runtime: spans plus "
         "the OTLP/JSON file\n(real LLM calls take 0.3-30 s each; these runs have none)."
     )
+    if args.explore_schedules > 0:
+        print_exploration(args.explore_schedules)
     return 0
 
 

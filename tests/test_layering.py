@@ -10,6 +10,7 @@ from types import ModuleType
 
 import pytest
 
+import branchscope.explore
 import branchscope.runtime
 import branchscope.runtime.models
 import branchscope.traces
@@ -32,6 +33,7 @@ def _isort_key(name: str) -> tuple[int, str]:
         branchscope.traces,
         branchscope.tracing,
         branchscope.tui,
+        branchscope.explore,
     ],
     ids=lambda m: m.__name__,
 )
@@ -71,6 +73,12 @@ def test_the_runtime_imports_neither_opentelemetry_nor_textual() -> None:
 def test_tracing_never_imports_the_viewer() -> None:
     imported = _imports(SRC / "tracing")
     assert not {m for m in imported if m.split(".")[0] in ("textual", "rich")}
+    assert not {m for m in imported if m.startswith("branchscope.tui")}
+
+
+def test_the_explorer_drives_the_runtime_without_the_viewer() -> None:
+    imported = _imports(SRC / "explore")
+    assert not {m for m in imported if m.split(".")[0] == "textual"}
     assert not {m for m in imported if m.startswith("branchscope.tui")}
 
 

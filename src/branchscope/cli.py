@@ -1,4 +1,4 @@
-"""The ``branchscope`` command: ``demo``, ``view`` and ``check``."""
+"""The ``branchscope`` command: ``demo``, ``view``, ``check`` and ``explore``."""
 
 from __future__ import annotations
 
@@ -57,6 +57,9 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         help=f"files or directories (default: ./{DEFAULT_TRACE_DIR}/)",
     )
+    from .explore._cli import add_explore_parser
+
+    add_explore_parser(sub, DEFAULT_TRACE_DIR)
     return parser
 
 
@@ -132,9 +135,15 @@ def _check(args: argparse.Namespace) -> int:
     return 1 if errors else 0
 
 
+def _explore(args: argparse.Namespace) -> int:
+    from .explore._cli import run_explore
+
+    return run_explore(args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handlers = {"demo": _demo, "view": _view, "check": _check}
+    handlers = {"demo": _demo, "view": _view, "check": _check, "explore": _explore}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:
