@@ -25,6 +25,7 @@ from pathlib import Path
 from branchscope.tracing import Tracer
 
 from .exploring import print_exploration
+from .reading import print_reading
 from .timing import compare
 from .workloads import naive_fan_out, run_swarm, swarm_book, swarm_registry
 
@@ -55,6 +56,11 @@ def main() -> int:
     parser.add_argument("--sizes", default="10,100,1000", help="worker counts (comma-separated)")
     parser.add_argument("--repeats", type=int, default=15, help="timed runs per variant")
     parser.add_argument(
+        "--reader-spans",
+        default="10000,100000",
+        help="span counts for the reader figures (comma-separated; empty: skip)",
+    )
+    parser.add_argument(
         "--explore-schedules", type=int, default=500, help="schedules per strategy (0: skip)"
     )
     args = parser.parse_args()
@@ -83,6 +89,9 @@ def main() -> int:
         "gather.\nspans/runtime: what building the spans costs; traced/runtime: spans plus "
         "the OTLP/JSON file\n(real LLM calls take 0.3-30 s each; these runs have none)."
     )
+    reader_sizes = [int(s) for s in args.reader_spans.split(",") if s.strip()]
+    if reader_sizes:
+        print_reading(reader_sizes)
     if args.explore_schedules > 0:
         print_exploration(args.explore_schedules)
     return 0

@@ -237,3 +237,42 @@ def test_build_runs_and_diagnose_never_raise_on_span_soups(spans: list[SpanRecor
         for diagnostic in diagnose(run):
             assert diagnostic.trace_id == run.trace_id
             assert "\n" not in diagnostic.title
+
+
+# --- the fast path reads exactly what the strict decoder reads ------------------------------
+
+_styles = st.builds(
+    Style,
+    snake_case=st.booleans(),
+    ids=st.sampled_from(["hex", "HEX", "base64"]),
+    ints_as_strings=st.booleans(),
+    enum_names=st.booleans(),
+    extra_fields=st.booleans(),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(spans=st.lists(_spans, min_size=1, max_size=4), style=_styles)
+def test_the_fast_path_and_the_strict_decoder_agree(spans: list[SpanRecord], style: Style) -> None:
+    import branchscope.traces._otlp_json as otlp_json
+    from branchscope.traces._otlp_fast import fast_span
+
+    line = encode_line(spans, style)
+    fast = otlp_json.decode_line(line, source="f:1")
+    original = otlp_json.fast_span
+    otlp_json.fast_span = lambda *_args: None  # type: ignore[assignment]
+    try:
+        strict = otlp_json.decode_line(line, source="f:1")
+    finally:
+        otlp_json.fast_span = original
+    assert fast == strict
+    # and the fast path does take the canonical spans: hex ids, no events or links
+    canonical = (
+        style == Style()
+        and not spans[0].events
+        and not spans[0].links
+        and None not in spans[0].attributes.values()
+    )
+    if canonical:
+        raw = json.loads(line)["resourceSpans"][0]["scopeSpans"][0]["spans"][0]
+        assert fast_span(raw, {}, None, None) is not None

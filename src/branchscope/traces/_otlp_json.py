@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeAlias
 
+from ._otlp_fast import fast_span, to_attribute
 from .model import AttributeValue, SpanEvent, SpanLink, SpanRecord, StatusCode
 
 __all__ = ["DecodedLine", "OtlpJsonError", "decode_line", "decode_traces_data", "parse_json"]
@@ -147,6 +148,9 @@ def _span(
     source: str | None,
     problems: list[str],
 ) -> SpanRecord:
+    fast = fast_span(raw, resource, scope, source)
+    if fast is not None:
+        return fast
     obj = _object(raw, where)
     trace_id = _required_id(obj, "traceId", "trace_id", _TRACE_ID_BYTES, where)
     span_id = _required_id(obj, "spanId", "span_id", _SPAN_ID_BYTES, where)
@@ -245,7 +249,7 @@ def _attributes(value: object, where: str, problems: list[str]) -> dict[str, Att
         try:
             obj = _object(item, f"{where}[{i}]")
             key = _string(_field(obj, "key"), f"{where}[{i}].key")
-            attributes[key] = _to_attribute(_any_value(_field(obj, "value"), f"{where}[{i}]"))
+            attributes[key] = to_attribute(_any_value(_field(obj, "value"), f"{where}[{i}]"))
         except OtlpJsonError as exc:
             problems.append(f"{exc}; attribute dropped")
     return attributes
@@ -283,23 +287,6 @@ def _any_value(value: object, where: str) -> _Plain:
         _base64(text, f"{where}.value.bytesValue")
         return text
     return None
-
-
-def _to_attribute(value: _Plain) -> AttributeValue:
-    """Fit plain data into an attribute value: homogeneous arrays stay typed, the rest is JSON."""
-    if not isinstance(value, list | dict):
-        return value
-    if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False)
-    if all(isinstance(x, str) for x in value):
-        return tuple(x for x in value if isinstance(x, str))
-    if all(isinstance(x, bool) for x in value):
-        return tuple(x for x in value if isinstance(x, bool))
-    if all(isinstance(x, int) and not isinstance(x, bool) for x in value):
-        return tuple(x for x in value if isinstance(x, int))
-    if all(isinstance(x, int | float) and not isinstance(x, bool) for x in value):
-        return tuple(float(x) for x in value if isinstance(x, int | float))
-    return tuple(x if isinstance(x, str) else json.dumps(x, ensure_ascii=False) for x in value)
 
 
 # --- scalars --------------------------------------------------------------------------------

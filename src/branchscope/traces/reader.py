@@ -13,8 +13,10 @@ kept.
 from __future__ import annotations
 
 import codecs
+import gc
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import IO, TypeAlias
@@ -72,8 +74,9 @@ def load_traces(
     meter = _ProgressMeter(progress, sum(_size(f) for f in files))
     spans: list[SpanRecord] = []
     lost: dict[str, int] = {}
-    for file in files:
-        _read_file(file, spans, problems, meter.advance, lost)
+    with _collector_paused():
+        for file in files:
+            _read_file(file, spans, problems, meter.advance, lost)
     meter.finish()
     runs = [
         replace(run, lost_spans=lost[run.trace_id]) if run.trace_id in lost else run
@@ -85,6 +88,19 @@ def load_traces(
         span_count=len(spans),
         files=tuple(str(f) for f in files),
     )
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while spans pile up: they hold no cycles, and the
+    collector rescanning millions of fresh objects costs a fifth of the load."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _expand(paths: Sequence[str | Path], problems: list[LoadProblem]) -> list[Path]:
