@@ -10,10 +10,14 @@ Semantics in brief:
 * A parallel invoke opens a *fork* barrier at the invoking agent; the invoking branch waits
   as its resolver and each invocation gets a child branch that delivers to the barrier.
 * A branch *arrives* at its delivery barrier by invoking the barrier's node or by a final
-  answer (``terminate_workflow``).
+  answer (``terminate_workflow``, or ``invoke_agent`` to ``End``). A branch that began at a
+  rendezvous ends the whole workflow with its final answer instead.
 * When members of one fork group invoke a *rendezvous* node (several agent predecessors, or
   declared with ``convergence_point``), a rendezvous barrier collects every member that can
   still reach it, then one new branch resumes at that node with everything collected.
+* A parallel invoke that names such a rendezvous (over a one-way edge) joins it: the invoking
+  branch arrives there with that request, and its other targets start as new members of its
+  own group, so each agent still runs once, at the rendezvous, with everything collected.
 * A barrier fires when all its candidates have settled; the convergence policy decides if
   it fired with failure. Failure fails the resolver, and so climbs to the root barrier.
 """
@@ -42,7 +46,7 @@ from .events import (
 )
 from .models import Message
 from .steps import StepOutcome, StepSpec
-from .topology import END, Topology
+from .topology import END, RESERVED_NODES, Topology
 
 __all__ = ["Coordinator", "Transition"]
 
@@ -91,6 +95,7 @@ class Coordinator:
         self.final_response: str | None = None
         self.error: str | None = None
         self.total_steps = 0
+        self._end_reason: str | None = None
 
     # ------------------------------------------------------------------ inputs
 
@@ -130,13 +135,18 @@ class Coordinator:
         action = outcome.action
         if isinstance(action, InvokeAgent):
             branch.content_only = 0
-            if len(action.invocations) == 1:
+            reserved = [t for t in action.targets if t in RESERVED_NODES]
+            if action.targets == (END,):  # invoking End is terminate_workflow(request)
+                self._final_answer(branch, action.invocations[0].request)
+            elif reserved:  # validation refuses these; never hand a branch to a reserved node
+                self._fail_branch(branch, f"Agent {branch.agent} cannot invoke: {reserved}")
+            elif len(action.invocations) == 1:
                 inv = action.invocations[0]
                 self._single_invoke(branch, inv.agent_name, inv.request, ref)
             else:
                 self._parallel_invoke(branch, action, ref)
         elif isinstance(action, TerminateWorkflow):
-            self._arrive(branch, self.barriers[branch.delivery], action.answer, final=True)
+            self._final_answer(branch, action.answer)
         elif isinstance(action, ContentOnly):
             branch.content_only += 1
             limit = self.config.max_content_only_steps
@@ -185,6 +195,10 @@ class Coordinator:
                 branch, f"run reached max_branches {self.max_branches}; parallel invoke refused"
             )
             return
+        joins = self._rendezvous_joined(branch, action)
+        if joins:
+            self._join_and_spread(branch, action, joins, ref)
+            return
         fork = self._open_barrier("fork", branch.agent, resolver=branch.id, opened_by=ref)
         branch.phase = "waiting"
         children = []
@@ -199,29 +213,117 @@ class Coordinator:
         for child in children:
             self._schedule(child)
 
+    def _rendezvous_joined(self, branch: BranchState, action: InvokeAgent) -> list[str]:
+        """The targets of a parallel invoke that are rendezvous this branch joins, in order.
+
+        A target joins when it is a rendezvous reached over a one-way edge (it does not answer
+        back to the invoker: that is a worker call, collected by a fork) and another member of
+        the branch's group, or another target of this invoke, can still reach it.
+        """
+        group = self.barriers[branch.delivery]
+        targets = action.targets
+        joined: list[str] = []
+        for node in dict.fromkeys(targets):
+            if (
+                node == group.node
+                or not self.topology.is_rendezvous(node)
+                or branch.agent in self.topology.successors(node)
+            ):
+                continue
+            awaited = self._open_rendezvous_awaiting(branch, node) is not None
+            siblings = [b.agent for b in self._members(group) if b.id != branch.id]
+            starters = [t for t in targets if t != node]
+            if awaited or any(
+                self.topology.can_reach(agent, node, blocked=group.node)
+                for agent in [*siblings, *starters]
+            ):
+                joined.append(node)
+        return joined
+
+    def _join_and_spread(
+        self, branch: BranchState, action: InvokeAgent, joins: list[str], ref: StepRef
+    ) -> None:
+        """The branch arrives at every rendezvous in ``joins`` with its request there; its
+        other targets start as new members of its own group (children of this branch)."""
+        group = self.barriers[branch.delivery]
+        children = []
+        for inv in action.invocations:
+            if inv.agent_name in joins:
+                continue
+            child = self._new_branch(
+                inv.agent_name, "parallel", parent=branch.id, delivery=group.id, spawned_by=ref
+            )
+            self._add_candidate(group, child.id)
+            self._feed(child, inv.request, sender=branch.agent)
+            self._join_open_rendezvous(child, None, group)
+            children.append(child)
+        met: list[BarrierState] = []
+        for node in joins:
+            request = "\n\n".join(i.request for i in action.invocations if i.agent_name == node)
+            meet = self._open_rendezvous_awaiting(branch, node) or self._open_rendezvous(
+                branch, node, ref
+            )
+            if meet is None:  # no one else can come after all: the node simply starts
+                child = self._new_branch(
+                    node, "parallel", parent=branch.id, delivery=group.id, spawned_by=ref
+                )
+                self._add_candidate(group, child.id)
+                self._feed(child, request, sender=branch.agent)
+                children.append(child)
+                continue
+            self._record_arrival(branch, meet, request)
+            met.append(meet)
+        branch.delivered = "\n\n".join(a.request for a in action.invocations)
+        group.pending.discard(branch.id)  # it handed its work over: it leaves the group
+        self._settle(branch, "terminated")
+        for meet in met:
+            self._maybe_fire(meet)
+        self._maybe_fire(group)
+        for child in children:
+            if not child.settled:
+                self._schedule(child)
+
     def _meet(self, branch: BranchState, node: str, request: str, ref: StepRef) -> bool:
         """Arrive at a rendezvous at ``node`` if siblings may join; False means just move."""
-        group = self.barriers[branch.delivery]
+        meet = self._open_rendezvous_awaiting(branch, node) or self._open_rendezvous(
+            branch, node, ref
+        )
+        if meet is None:
+            return False
+        self._arrive(branch, meet, request)
+        return True
+
+    def _open_rendezvous_awaiting(self, branch: BranchState, node: str) -> BarrierState | None:
+        """The open rendezvous at ``node`` of the branch's group that counts on it, if any."""
         for barrier in self.barriers.values():
             if (
                 barrier.kind == "rendezvous"
                 and barrier.open
-                and barrier.group == group.id
+                and barrier.group == branch.delivery
                 and barrier.node == node
                 and branch.id in barrier.pending
             ):
-                self._arrive(branch, barrier, request)
-                return True
+                return barrier
+        return None
+
+    def _open_rendezvous(self, branch: BranchState, node: str, ref: StepRef) -> BarrierState | None:
+        """Open a rendezvous at ``node`` for the branch and every member of its group that can
+        still reach ``node``, with the branch that will resume there; None if no one can."""
+        group = self.barriers[branch.delivery]
         others = [
             b
             for b in self._members(group)
             if b.id != branch.id and self.topology.can_reach(b.agent, node, blocked=group.node)
         ]
         if not others:
-            return False
+            return None
         meet = self._open_barrier("rendezvous", node, resolver=None, opened_by=ref, group=group.id)
         resumer = self._new_branch(
-            node, "rendezvous", parent=group.resolver, delivery=group.id, spawned_by=ref
+            node,
+            "rendezvous",
+            parent=group.resolver or branch.id,
+            delivery=group.id,
+            spawned_by=ref,
         )
         resumer.phase = "waiting"
         meet.resolver = resumer.id
@@ -230,33 +332,60 @@ class Coordinator:
             self._add_candidate(meet, member.id)
         self._join_open_rendezvous(resumer, meet, group)
         self._emit_barrier_opened(meet, opened_by=ref)
-        self._arrive(branch, meet, request)
-        return True
+        return meet
 
     def _join_open_rendezvous(
-        self, resumer: BranchState, meet: BarrierState, group: BarrierState
+        self, member: BranchState, meet: BarrierState | None, group: BarrierState
     ) -> None:
         """A new member of ``group`` becomes a candidate of the group's open rendezvous it can
-        reach, unless that rendezvous is itself awaited by ``meet`` (which would deadlock)."""
+        reach, unless that rendezvous is itself awaited by ``meet``, the rendezvous the new
+        member resumes from (waiting for it there would deadlock)."""
         for other in self.barriers.values():
             if (
                 other is not meet
                 and other.kind == "rendezvous"
                 and other.open
                 and other.group == group.id
-                and other.resolver not in meet.pending
-                and self.topology.can_reach(resumer.agent, other.node, blocked=group.node)
+                and (meet is None or other.resolver not in meet.pending)
+                and self.topology.can_reach(member.agent, other.node, blocked=group.node)
             ):
-                self._add_candidate(other, resumer.id)
+                self._add_candidate(other, member.id)
 
     # ------------------------------------------------------------------ arrival and firing
 
-    def _arrive(
+    def _final_answer(self, branch: BranchState, answer: str) -> None:
+        """A final answer goes to the branch's delivery barrier (a fork child's to its fork,
+        the initial branch's to the root), except from a branch that began at a rendezvous:
+        that branch carries the work of the whole meeting, so its answer ends the workflow."""
+        if branch.trigger == "rendezvous":
+            self._end_workflow(branch, answer)
+        else:
+            self._arrive(branch, self.barriers[branch.delivery], answer, final=True)
+
+    def _end_workflow(self, branch: BranchState, answer: str) -> None:
+        """The answer goes straight to the root: the run ends with it; the rest is abandoned."""
+        root = self.barriers[self.root_id]
+        for barrier in self.barriers.values():
+            barrier.pending.discard(branch.id)
+        self._add_candidate(root, branch.id)
+        self._record_arrival(branch, root, answer, final=True)
+        branch.delivered = answer
+        self._settle(branch, "terminated")
+        root.pending.clear()  # whoever else was still working is abandoned when it fires
+        self._end_reason = f"workflow ended by {branch.agent} on {branch.id}"
+        self._maybe_fire(root)
+
+    def _record_arrival(
         self, branch: BranchState, barrier: BarrierState, payload: str, *, final: bool = False
     ) -> None:
         barrier.arrivals.append(ArrivalRecord(branch.id, branch.agent, payload, final))
         barrier.pending.discard(branch.id)
         self._emit(BarrierArrived(self.run_id, barrier.id, branch.id, branch.agent, False))
+
+    def _arrive(
+        self, branch: BranchState, barrier: BarrierState, payload: str, *, final: bool = False
+    ) -> None:
+        self._record_arrival(branch, barrier, payload, final=final)
         branch.delivered = payload
         if barrier.id != branch.delivery:  # handed over to a rendezvous: leave the group
             self.barriers[branch.delivery].pending.discard(branch.id)
@@ -479,7 +608,7 @@ class Coordinator:
     def _finish(self, *, success: bool) -> None:
         self.finished = True
         self.success = success
-        reason = self.error or "run finished"
+        reason = self.error or self._end_reason or "run finished"
         for branch in self.branches.values():
             if not branch.settled:
                 branch.error = branch.error or f"abandoned: {reason}"
