@@ -10,8 +10,9 @@ Semantics in brief:
 * A parallel invoke opens a *fork* barrier at the invoking agent; the invoking branch waits
   as its resolver and each invocation gets a child branch that delivers to the barrier.
 * A branch *arrives* at its delivery barrier by invoking the barrier's node or by a final
-  answer (``terminate_workflow``, or ``invoke_agent`` to ``End``). A branch that began at a
-  rendezvous ends the whole workflow with its final answer instead.
+  answer (``terminate_workflow``, or ``invoke_agent`` to ``End``). The final answer of a
+  branch that reached a rendezvous node is the workflow's: when its fork fires, the resolver
+  does not run again but hands the answer on, fork by fork, to the root.
 * When members of one fork group invoke a *rendezvous* node (several agent predecessors, or
   declared with ``convergence_point``), a rendezvous barrier collects every member that can
   still reach it, then one new branch resumes at that node with everything collected.
@@ -95,13 +96,13 @@ class Coordinator:
         self.final_response: str | None = None
         self.error: str | None = None
         self.total_steps = 0
-        self._end_reason: str | None = None
 
     # ------------------------------------------------------------------ inputs
 
     def start(self, task: str) -> Transition:
         """Open the root barrier and the initial branch at the topology's entry agent."""
         root = self._open_barrier("root", END, resolver=None, opened_by=None, candidates=[])
+        root.origins = (self.topology.entry,)
         self.root_id = root.id
         branch = self._new_branch(
             self.topology.entry, "initial", parent=None, delivery=root.id, spawned_by=None
@@ -177,8 +178,10 @@ class Coordinator:
         if target == delivery.node:
             self._arrive(branch, delivery, request)
             return
-        if self.topology.is_rendezvous(target) and self._meet(branch, target, request, ref):
-            return
+        if self.topology.is_rendezvous(target):
+            if self._meet(branch, target, request, ref):
+                return
+            branch.at_rendezvous = True  # came alone: what it brings is the meeting's work
         sender = branch.agent
         branch.agent = target
         branch.visited.append(target)
@@ -200,6 +203,7 @@ class Coordinator:
             self._join_and_spread(branch, action, joins, ref)
             return
         fork = self._open_barrier("fork", branch.agent, resolver=branch.id, opened_by=ref)
+        fork.origins = action.targets
         branch.phase = "waiting"
         children = []
         for inv in action.invocations:
@@ -208,6 +212,7 @@ class Coordinator:
             )
             self._add_candidate(fork, child.id)
             self._feed(child, inv.request, sender=branch.agent)
+            child.at_rendezvous = self._rendezvous_for(branch, inv.agent_name)
             children.append(child)
         self._emit_barrier_opened(fork, opened_by=ref)
         for child in children:
@@ -216,29 +221,34 @@ class Coordinator:
     def _rendezvous_joined(self, branch: BranchState, action: InvokeAgent) -> list[str]:
         """The targets of a parallel invoke that are rendezvous this branch joins, in order.
 
-        A target joins when it is a rendezvous reached over a one-way edge (it does not answer
-        back to the invoker: that is a worker call, collected by a fork) and another member of
-        the branch's group, or another target of this invoke, can still reach it.
+        A target ``X`` is joined when it is a rendezvous that does not lead back to the
+        invoker (a target that does is a call whose answer comes back: a fork collects it),
+        and an open rendezvous of the group awaits this branch at ``X``, or another member of
+        the group could reach ``X`` from where it started without passing through the
+        invoker. That is read off the graph, not off who is still running, so a sibling
+        failing early never turns a join into a fork.
         """
         group = self.barriers[branch.delivery]
-        targets = action.targets
+        others = list(group.origins)
+        if branch.visited[0] in others:
+            others.remove(branch.visited[0])
+        around_me = frozenset({group.node, branch.agent})
         joined: list[str] = []
-        for node in dict.fromkeys(targets):
-            if (
-                node == group.node
-                or not self.topology.is_rendezvous(node)
-                or branch.agent in self.topology.successors(node)
-            ):
+        for node in dict.fromkeys(action.targets):
+            if node == group.node or not self._rendezvous_for(branch, node):
                 continue
-            awaited = self._open_rendezvous_awaiting(branch, node) is not None
-            siblings = [b.agent for b in self._members(group) if b.id != branch.id]
-            starters = [t for t in targets if t != node]
-            if awaited or any(
-                self.topology.can_reach(agent, node, blocked=group.node)
-                for agent in [*siblings, *starters]
+            if self._open_rendezvous_awaiting(branch, node) is not None or any(
+                self.topology.can_reach(agent, node, blocked=around_me) for agent in others
             ):
                 joined.append(node)
         return joined
+
+    def _rendezvous_for(self, branch: BranchState, node: str) -> bool:
+        """``node`` is a rendezvous that does not lead back to ``branch``'s agent."""
+        group = self.barriers[branch.delivery]
+        return self.topology.is_rendezvous(node) and not self.topology.can_reach(
+            node, branch.agent, blocked=group.node
+        )
 
     def _join_and_spread(
         self, branch: BranchState, action: InvokeAgent, joins: list[str], ref: StepRef
@@ -267,6 +277,7 @@ class Coordinator:
                 child = self._new_branch(
                     node, "parallel", parent=branch.id, delivery=group.id, spawned_by=ref
                 )
+                child.at_rendezvous = True
                 self._add_candidate(group, child.id)
                 self._feed(child, request, sender=branch.agent)
                 children.append(child)
@@ -326,6 +337,7 @@ class Coordinator:
             spawned_by=ref,
         )
         resumer.phase = "waiting"
+        resumer.at_rendezvous = True
         meet.resolver = resumer.id
         self._add_candidate(group, resumer.id)
         for member in [branch, *others]:
@@ -355,37 +367,48 @@ class Coordinator:
 
     def _final_answer(self, branch: BranchState, answer: str) -> None:
         """A final answer goes to the branch's delivery barrier (a fork child's to its fork,
-        the initial branch's to the root), except from a branch that began at a rendezvous:
-        that branch carries the work of the whole meeting, so its answer ends the workflow."""
-        if branch.trigger == "rendezvous":
-            self._end_workflow(branch, answer)
-        else:
-            self._arrive(branch, self.barriers[branch.delivery], answer, final=True)
+        the initial branch's to the root). From a branch that reached a rendezvous node it is
+        the workflow's answer: it carries the work of the meeting, so it climbs (see
+        :meth:`_climb`) instead of being handed to the fork's resolver."""
+        delivery = self.barriers[branch.delivery]
+        self._arrive(branch, delivery, answer, final=True, ends_workflow=branch.at_rendezvous)
 
-    def _end_workflow(self, branch: BranchState, answer: str) -> None:
-        """The answer goes straight to the root: the run ends with it; the rest is abandoned."""
-        root = self.barriers[self.root_id]
-        for barrier in self.barriers.values():
-            barrier.pending.discard(branch.id)
-        self._add_candidate(root, branch.id)
-        self._record_arrival(branch, root, answer, final=True)
-        branch.delivered = answer
-        self._settle(branch, "terminated")
-        root.pending.clear()  # whoever else was still working is abandoned when it fires
-        self._end_reason = f"workflow ended by {branch.agent} on {branch.id}"
-        self._maybe_fire(root)
+    def _climb(self, resolver: BranchState, barrier: BarrierState) -> bool:
+        """If ``barrier`` (fired) holds a workflow answer, its resolver does not run again: it
+        hands the answer (the first, in invocation order) on to its own delivery barrier."""
+        answers = [a for a in barrier.arrivals if a.ends_workflow]
+        if not answers:
+            return False
+        first = min(answers, key=lambda a: branch_order(a.branch_id))
+        delivery = self.barriers[resolver.delivery]
+        self._arrive(resolver, delivery, first.payload, final=True, ends_workflow=True)
+        return True
 
     def _record_arrival(
-        self, branch: BranchState, barrier: BarrierState, payload: str, *, final: bool = False
+        self,
+        branch: BranchState,
+        barrier: BarrierState,
+        payload: str,
+        *,
+        final: bool = False,
+        ends_workflow: bool = False,
     ) -> None:
-        barrier.arrivals.append(ArrivalRecord(branch.id, branch.agent, payload, final))
+        barrier.arrivals.append(
+            ArrivalRecord(branch.id, branch.agent, payload, final, ends_workflow)
+        )
         barrier.pending.discard(branch.id)
         self._emit(BarrierArrived(self.run_id, barrier.id, branch.id, branch.agent, False))
 
     def _arrive(
-        self, branch: BranchState, barrier: BarrierState, payload: str, *, final: bool = False
+        self,
+        branch: BranchState,
+        barrier: BarrierState,
+        payload: str,
+        *,
+        final: bool = False,
+        ends_workflow: bool = False,
     ) -> None:
-        self._record_arrival(branch, barrier, payload, final=final)
+        self._record_arrival(branch, barrier, payload, final=final, ends_workflow=ends_workflow)
         branch.delivered = payload
         if barrier.id != branch.delivery:  # handed over to a rendezvous: leave the group
             self.barriers[branch.delivery].pending.discard(branch.id)
@@ -443,6 +466,8 @@ class Coordinator:
             return
         if error is not None:
             self._fail_branch(resolver, error)
+            return
+        if self._climb(resolver, barrier):
             return
         resolver.phase = "running"
         resolver.resumed_from = barrier.id
@@ -608,7 +633,7 @@ class Coordinator:
     def _finish(self, *, success: bool) -> None:
         self.finished = True
         self.success = success
-        reason = self.error or self._end_reason or "run finished"
+        reason = self.error or "run finished"
         for branch in self.branches.values():
             if not branch.settled:
                 branch.error = branch.error or f"abandoned: {reason}"
