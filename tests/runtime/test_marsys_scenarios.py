@@ -55,6 +55,7 @@ from .conformance_kit import (
     branch,
     check_invariants,
     last_text,
+    payloads,
     run_workflow,
     topology,
 )
@@ -786,7 +787,7 @@ async def test_convergence_point_makes_a_single_predecessor_node_a_rendezvous() 
     scripts: dict[str, Any] = {
         "O": [Invoke([("A", "a1"), ("A", "a2")]), lambda r: Terminate(last_text(r))],
         "A": forward("X"),
-        "X": lambda r: Invoke("O", "x saw " + ",".join(sorted(_payloads(r)))),
+        "X": lambda r: Invoke("O", "x saw " + ",".join(sorted(payloads(r) or [body(r)]))),
     }
     declared, rec = await run_workflow(topology(*flows, rules=["convergence_point(X)"]), scripts)
     plain, _ = await run_workflow(topology(*flows), scripts)
@@ -796,10 +797,3 @@ async def test_convergence_point_makes_a_single_predecessor_node_a_rendezvous() 
     assert "x saw a1,a2" in (declared.final_response or "")
     assert not barriers(plain, "rendezvous", "X")
     assert "x saw a1" in (plain.final_response or "") and "x saw a2" in (plain.final_response or "")
-
-
-def _payloads(request: ModelRequest) -> list[str]:
-    text = last_text(request)
-    if text.startswith("Results from"):
-        return [block.split("\n", 1)[1] for block in text.split("\n\n")[1:]]
-    return [body(request)]
