@@ -228,8 +228,6 @@ def check_invariants(result: RunResult, recorder: Recorder) -> None:
     assert bars == [f"bar_{i:04d}" for i in range(1, len(bars) + 1)]
     for b in result.branch_results:
         assert b.status in _SETTLED, b
-    root = result.barriers[0]
-    assert root.kind == "root"
     for bar in result.barriers:
         assert bar.outcome != "open", bar
         if result.success:
@@ -237,6 +235,8 @@ def check_invariants(result: RunResult, recorder: Recorder) -> None:
     for step in recorder.of(StepFinished):
         if step.validation is not None:
             assert step.validation.agent == step.agent, step
+    root = result.barriers[0]
+    assert root.kind == "root"
     if result.success:
         assert result.final_response, "a successful run must deliver a final answer"
         assert result.error is None
