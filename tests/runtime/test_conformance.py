@@ -831,6 +831,48 @@ async def test_f5_rendezvous_keeps_an_arrival_made_before_a_sibling_failed() -> 
     assert (fork.arrived, fork.failed) == ((meet.resolver_branch,), ("br_0003",))
 
 
+@pytest.mark.parametrize("w_fails_first", [True, False], ids=["w-fails-first", "d-ends-first"])
+@pytest.mark.parametrize("min_ratio", [1.0, 0.5], ids=["strict", "tolerant"])
+async def test_f5_a_sibling_failure_still_counts_against_a_rendezvous_answer(
+    min_ratio: float, w_fails_first: bool
+) -> None:
+    # D's answer is the workflow's, but it climbs through O's fork: W, still running when D
+    # answers (or already failed), is counted there under the policy, whatever the order.
+    spec = topology(
+        "Start -> O", "O -> A1", "O -> A2", "O -> W", "W -> O", "A1 -> D", "A2 -> D",
+        "D -> End", "O -> End",
+    )  # fmt: skip
+    rec = Recorder()
+    d: ScriptSpec = [Terminate("D done")]
+    w: ScriptSpec = [Fail("w broke")]
+    if w_fails_first:  # bar_0002 is O's fork
+        d = gated(flag(rec, arrived_at("bar_0002", failed=True)), Terminate("D done"))
+    else:
+        d_done = flag(rec, lambda e: isinstance(e, StepFinished) and e.agent == "D")
+        w = gated(d_done, Fail("w broke"))
+    scripts: dict[str, ScriptSpec] = {
+        "O": [Invoke([("A1", "a1"), ("A2", "a2"), ("W", "w")])],
+        "A1": pass_on("D"),
+        "A2": pass_on("D"),
+        "D": d,
+        "W": w,
+    }
+    result, _ = await run_workflow(
+        spec, scripts, config=ExecutionConfig(min_ratio=min_ratio), recorder=rec
+    )
+    check_invariants(result, rec)
+    fork = barrier(result, "fork", "O")
+    assert agents_of(result, fork.arrived) == [("D",)]
+    assert agents_of(result, fork.failed) == [("W",)]
+    if min_ratio < 1.0:
+        assert result.success, result.error
+        assert result.final_response == "D done"
+        assert result.branch("br_0001").steps == 1  # O handed D's answer on, never ran again
+    else:
+        assert not result.success
+        assert result.error is not None and "w broke" in result.error
+
+
 async def test_f6_rendezvous_resolver_arrives_at_the_parent_fork() -> None:
     spec = topology(
         "Start -> O", "O -> M", "O -> W", "W -> O", "M -> A1", "M -> A2", "A1 -> D", "A2 -> D",
