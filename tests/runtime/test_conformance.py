@@ -288,6 +288,8 @@ def _tagged(tag: str) -> Callable[[ModelRequest], ReplyItem]:
 
 
 async def test_p5_cycle_through_a_rendezvous_then_end() -> None:
+    # D reached the rendezvous: its final answer is the workflow's. It goes to O's fork, and
+    # when that fires O does not run again: it hands the answer on to the root.
     def d(request: ModelRequest) -> ReplyItem:
         got = gathered(request)
         return Invoke("O", got) if "r1" in got else Terminate(got)
@@ -295,18 +297,14 @@ async def test_p5_cycle_through_a_rendezvous_then_end() -> None:
     result, rec = await run_workflow(
         RING,
         {
-            "O": [
-                Invoke([("A1", "r1"), ("A2", "r1")]),
-                Invoke([("A1", "r2"), ("A2", "r2")]),
-                end_with_gathered,
-            ],
+            "O": [Invoke([("A1", "r1"), ("A2", "r1")]), Invoke([("A1", "r2"), ("A2", "r2")])],
             "A1": _tagged("a1"),
             "A2": _tagged("a2"),
             "D": d,
         },
     )
     assert result.success, result.error
-    assert result.final_response == "O(final:D(a1:r2,a2:r2))"
+    assert result.final_response == "D(a1:r2,a2:r2)"
     check_invariants(result, rec)
     assert_root(result, outcome="fired")
     assert [(b.kind, b.node) for b in result.barriers] == [
@@ -331,7 +329,8 @@ async def test_p5_cycle_through_a_rendezvous_then_end() -> None:
         )
         assert resumer.delivery_target == f.barrier_id
     assert result.branch("br_0004").delivered == "D(a1:r1,a2:r1)"
-    assert result.branch("br_0001").steps == 3
+    main = result.branch("br_0001")
+    assert (main.status, main.steps, main.delivered) == ("terminated", 2, "D(a1:r2,a2:r2)")
 
 
 async def test_p5_endless_cycle_is_cut_by_the_step_limit() -> None:
@@ -532,6 +531,8 @@ async def test_p8_fire_and_forget_then_hand_off() -> None:
 
 
 async def test_p9_rendezvous_then_end() -> None:
+    # O could end the workflow too, but D's answer (the meeting's) is the workflow's: O's
+    # fork fires with it and O hands it to the root without running again.
     spec = topology(
         "Start -> O", "O -> A1", "O -> A2", "A1 -> D", "A2 -> D", "D -> End", "O -> End"
     )  # fmt: skip
@@ -545,7 +546,7 @@ async def test_p9_rendezvous_then_end() -> None:
         },
     )
     assert result.success, result.error
-    assert result.final_response == "O(final:D(a1,a2))"
+    assert result.final_response == "D(a1,a2)"
     check_invariants(result, rec)
     assert_root(result, outcome="fired")
     meet = barrier(result, "rendezvous", "D")
@@ -561,6 +562,7 @@ async def test_p9_rendezvous_then_end() -> None:
     )
     assert fork.arrived == (resumer.branch_id,)
     assert resumer.delivered == "D(a1,a2)"
+    assert result.branch("br_0001").steps == 1  # O never ran again
 
 
 async def test_p10_one_child_ends_the_workflow_and_the_root_collects_the_resolver() -> None:
@@ -829,6 +831,48 @@ async def test_f5_rendezvous_keeps_an_arrival_made_before_a_sibling_failed() -> 
     assert (fork.arrived, fork.failed) == ((meet.resolver_branch,), ("br_0003",))
 
 
+@pytest.mark.parametrize("w_fails_first", [True, False], ids=["w-fails-first", "d-ends-first"])
+@pytest.mark.parametrize("min_ratio", [1.0, 0.5], ids=["strict", "tolerant"])
+async def test_f5_a_sibling_failure_still_counts_against_a_rendezvous_answer(
+    min_ratio: float, w_fails_first: bool
+) -> None:
+    # D's answer is the workflow's, but it climbs through O's fork: W, still running when D
+    # answers (or already failed), is counted there under the policy, whatever the order.
+    spec = topology(
+        "Start -> O", "O -> A1", "O -> A2", "O -> W", "W -> O", "A1 -> D", "A2 -> D",
+        "D -> End", "O -> End",
+    )  # fmt: skip
+    rec = Recorder()
+    d: ScriptSpec = [Terminate("D done")]
+    w: ScriptSpec = [Fail("w broke")]
+    if w_fails_first:  # bar_0002 is O's fork
+        d = gated(flag(rec, arrived_at("bar_0002", failed=True)), Terminate("D done"))
+    else:
+        d_done = flag(rec, lambda e: isinstance(e, StepFinished) and e.agent == "D")
+        w = gated(d_done, Fail("w broke"))
+    scripts: dict[str, ScriptSpec] = {
+        "O": [Invoke([("A1", "a1"), ("A2", "a2"), ("W", "w")])],
+        "A1": pass_on("D"),
+        "A2": pass_on("D"),
+        "D": d,
+        "W": w,
+    }
+    result, _ = await run_workflow(
+        spec, scripts, config=ExecutionConfig(min_ratio=min_ratio), recorder=rec
+    )
+    check_invariants(result, rec)
+    fork = barrier(result, "fork", "O")
+    assert agents_of(result, fork.arrived) == [("D",)]
+    assert agents_of(result, fork.failed) == [("W",)]
+    if min_ratio < 1.0:
+        assert result.success, result.error
+        assert result.final_response == "D done"
+        assert result.branch("br_0001").steps == 1  # O handed D's answer on, never ran again
+    else:
+        assert not result.success
+        assert result.error is not None and "w broke" in result.error
+
+
 async def test_f6_rendezvous_resolver_arrives_at_the_parent_fork() -> None:
     spec = topology(
         "Start -> O", "O -> M", "O -> W", "W -> O", "M -> A1", "M -> A2", "A1 -> D", "A2 -> D",
@@ -873,7 +917,8 @@ LOOP_BACK_FLOWS = (
 
 async def _late_arrival(rules: tuple[str, ...]) -> None:
     """A1 and A2 meet at D; D sends the work back to A1, which reaches D again after the
-    rendezvous fired: the branch moves on, and the fired barrier keeps its two arrivals."""
+    rendezvous fired: the branch moves on, and the fired barrier keeps its two arrivals.
+    The branch began at the rendezvous, so its final answer is the workflow's."""
     result, rec = await run_workflow(
         topology(*LOOP_BACK_FLOWS, rules=rules),
         {
@@ -884,7 +929,7 @@ async def _late_arrival(rules: tuple[str, ...]) -> None:
         },
     )
     assert result.success, result.error
-    assert result.final_response == "O(final:late D(a1,a2))"
+    assert result.final_response == "late D(a1,a2)"  # from a rendezvous branch: it climbs
     check_invariants(result, rec)
     (meet,) = [b for b in result.barriers if b.kind == "rendezvous"]
     assert (meet.node, meet.outcome) == ("D", "fired")

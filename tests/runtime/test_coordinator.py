@@ -149,6 +149,45 @@ def test_seed_topology_under_any_interleaving(data: st.DataObject) -> None:
     _assert_clean(coordinator)
 
 
+def _chained(end: bool) -> tuple[dict[str, object], dict[str, list[object]]]:
+    """MARSYS's P6: B1 forks [C1, C2], B2 forks [D, C2]; C2 and D are rendezvous. ``end``:
+    D ends the workflow by invoking End; otherwise D returns to A, which ends it."""
+    flows = [
+        "Start -> A", "A -> B1", "A -> B2", "B1 -> C1", "B1 -> C2", "B2 -> D", "B2 -> C2",
+        "C1 -> D", "C2 -> D", *(["D -> End"] if end else ["D -> A", "A -> End"]),
+    ]  # fmt: skip
+    scripts: dict[str, list[object]] = {
+        "A": [Invoke([("B1", "b1"), ("B2", "b2")]), Terminate("A_final")],
+        "B1": [Invoke([("C1", "c1"), ("C2", "c2 from b1")])],
+        "B2": [Invoke([("D", "d from b2"), ("C2", "c2 from b2")])],
+        "C1": [Invoke("D", "from c1")],
+        "C2": [Invoke("D", "from c2")],
+        "D": [Invoke("End", "answer") if end else Invoke("A", "from d")],
+    }
+    agents = ["Start", "A", "B1", "B2", "C1", "C2", "D", "End"]
+    return {"agents": agents, "flows": flows}, scripts
+
+
+@pytest.mark.parametrize("end", [True, False], ids=["D-ends", "D-loops-to-A"])
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_chained_convergence_under_any_interleaving(end: bool, data: st.DataObject) -> None:
+    topology, scripts = _chained(end)
+    coordinator = _drive(topology, scripts, lambda n: data.draw(st.integers(0, n - 1)))
+    assert coordinator.success, coordinator.error
+    assert coordinator.final_response == ("answer" if end else "A_final")
+    _assert_clean(coordinator)
+    ran = sorted(b.visited[0] for b in coordinator.branches.values())
+    assert ran == ["A", "B1", "B2", "C1", "C2", "D"]  # each agent on one branch, once
+    meetings = {
+        b.node: sorted(coordinator.branches[a.branch_id].agent for a in b.arrivals)
+        for b in coordinator.barriers.values()
+        if b.kind == "rendezvous"
+    }
+    assert meetings == {"C2": ["B1", "B2"], "D": ["B2", "C1", "C2"]}
+    assert all(b.phase == "fired" for b in coordinator.barriers.values())
+
+
 def test_an_outcome_for_a_step_no_longer_running_is_dropped() -> None:
     coordinator = Coordinator(
         run_id="run_x",

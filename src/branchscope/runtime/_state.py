@@ -25,6 +25,9 @@ class BranchState:
     content_only: int = 0
     token: int | None = None
     resumed_from: str | None = None
+    at_rendezvous: bool = False
+    """It reached a rendezvous node (met others there or came alone): its final answer is
+    the workflow's answer."""
     visited: list[str] = field(default_factory=list)
     conversations: dict[str, list[Message]] = field(default_factory=dict)
     delivered: str | None = None
@@ -41,6 +44,8 @@ class ArrivalRecord:
     agent: str
     payload: str
     final: bool = False
+    ends_workflow: bool = False
+    """A final answer from a branch that reached a rendezvous: it climbs to the root."""
 
 
 @dataclass
@@ -53,6 +58,8 @@ class BarrierState:
     on_insufficient: Literal["fail", "proceed"]
     group: str | None = None
     """For a rendezvous: the barrier whose members meet here."""
+    origins: tuple[str, ...] = ()
+    """For a fork or the root: the agents its members started at, in invocation order."""
     candidates: list[str] = field(default_factory=list)
     pending: set[str] = field(default_factory=set)
     arrivals: list[ArrivalRecord] = field(default_factory=list)

@@ -13,7 +13,7 @@ from typing import Any, Literal, TypeAlias
 
 from .events import ValidationResult
 from .models import ToolCall, ToolSpec
-from .topology import Topology
+from .topology import END, Topology
 
 __all__ = [
     "INVOKE_AGENT",
@@ -172,6 +172,13 @@ def validate_action(action: Action, agent: str, topology: Topology) -> Validatio
         invalid = [t for t in action.targets if t not in allowed]
         if invalid:
             return ValidationResult(agent, False, f"Agent {agent} cannot invoke: {invalid}")
+        if END in action.targets and len(action.invocations) > 1:
+            return ValidationResult(
+                agent,
+                False,
+                f"Agent {agent} cannot invoke End in parallel with other agents: "
+                f"{list(action.targets)} (invoking End alone ends the workflow)",
+            )
         if len(action.invocations) > 1 and topology.rules.parallel:
             wanted = frozenset(action.targets)
             if not any(wanted <= group for group in topology.rules.parallel):

@@ -10,93 +10,50 @@ Semantics in brief:
 * A parallel invoke opens a *fork* barrier at the invoking agent; the invoking branch waits
   as its resolver and each invocation gets a child branch that delivers to the barrier.
 * A branch *arrives* at its delivery barrier by invoking the barrier's node or by a final
-  answer (``terminate_workflow``).
+  answer (``terminate_workflow``, or ``invoke_agent`` to ``End``). The final answer of a
+  branch that reached a rendezvous node is the workflow's: when its fork fires, the resolver
+  does not run again but hands the answer on, fork by fork, to the root.
 * When members of one fork group invoke a *rendezvous* node (several agent predecessors, or
   declared with ``convergence_point``), a rendezvous barrier collects every member that can
   still reach it, then one new branch resumes at that node with everything collected.
+* A parallel invoke that names such a rendezvous (over a one-way edge) joins it: the invoking
+  branch arrives there with that request, and its other targets start as new members of its
+  own group, so each agent still runs once, at the rendezvous, with everything collected.
 * A barrier fires when all its candidates have settled; the convergence policy decides if
   it fired with failure. Failure fails the resolver, and so climbs to the root barrier.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Literal
 
-from ._messages import CONTENT_NUDGE, aggregate, branch_order, failure_text, feed
+from ._ledger import RunLedger, Transition
+from ._messages import CONTENT_NUDGE, aggregate, branch_order, failure_text
 from ._state import ArrivalRecord, BarrierState, BranchState
 from .actions import ContentOnly, InvokeAgent, TerminateWorkflow
-from .config import ExecutionConfig
 from .events import (
     BarrierArrived,
     BarrierCancelled,
     BarrierFired,
-    BarrierOpened,
-    BranchCreated,
     BranchSettled,
-    BranchTrigger,
-    RunEvent,
     StepDropped,
     StepRef,
 )
-from .models import Message
 from .steps import StepOutcome, StepSpec
-from .topology import END, Topology
+from .topology import END, RESERVED_NODES
 
 __all__ = ["Coordinator", "Transition"]
 
 
-@dataclass
-class Transition:
-    """What the shell must do after the coordinator took one input."""
-
-    start: list[StepSpec] = field(default_factory=list)
-    cancel: list[int] = field(default_factory=list)
-    events: list[RunEvent] = field(default_factory=list)
-
-
-class Coordinator:
+class Coordinator(RunLedger):
     """Owns every branch and barrier of one run. Not thread-safe; one caller at a time."""
-
-    def __init__(
-        self,
-        *,
-        run_id: str,
-        topology: Topology,
-        config: ExecutionConfig,
-        max_steps: int,
-        retention: Mapping[str, str] | None = None,
-        max_branches: int = 10_000,
-    ) -> None:
-        self.run_id = run_id
-        self.topology = topology
-        self.config = config
-        self.max_steps = max_steps
-        self.max_branches = max_branches
-        self._retention = dict(retention or {})
-        self._min_ratio = (
-            topology.rules.min_ratio if topology.rules.min_ratio is not None else config.min_ratio
-        )
-        self._on_insufficient: Literal["fail", "proceed"] = (
-            topology.rules.on_insufficient or config.on_insufficient
-        )
-        self.branches: dict[str, BranchState] = {}
-        self.barriers: dict[str, BarrierState] = {}
-        self._next_token = 0
-        self._out = Transition()
-        self.root_id = ""
-        self.finished = False
-        self.success = False
-        self.final_response: str | None = None
-        self.error: str | None = None
-        self.total_steps = 0
 
     # ------------------------------------------------------------------ inputs
 
     def start(self, task: str) -> Transition:
         """Open the root barrier and the initial branch at the topology's entry agent."""
         root = self._open_barrier("root", END, resolver=None, opened_by=None, candidates=[])
+        root.origins = (self.topology.entry,)
         self.root_id = root.id
         branch = self._new_branch(
             self.topology.entry, "initial", parent=None, delivery=root.id, spawned_by=None
@@ -130,13 +87,18 @@ class Coordinator:
         action = outcome.action
         if isinstance(action, InvokeAgent):
             branch.content_only = 0
-            if len(action.invocations) == 1:
+            reserved = [t for t in action.targets if t in RESERVED_NODES]
+            if action.targets == (END,):  # invoking End is terminate_workflow(request)
+                self._final_answer(branch, action.invocations[0].request)
+            elif reserved:  # validation refuses these; never hand a branch to a reserved node
+                self._fail_branch(branch, f"Agent {branch.agent} cannot invoke: {reserved}")
+            elif len(action.invocations) == 1:
                 inv = action.invocations[0]
                 self._single_invoke(branch, inv.agent_name, inv.request, ref)
             else:
                 self._parallel_invoke(branch, action, ref)
         elif isinstance(action, TerminateWorkflow):
-            self._arrive(branch, self.barriers[branch.delivery], action.answer, final=True)
+            self._final_answer(branch, action.answer)
         elif isinstance(action, ContentOnly):
             branch.content_only += 1
             limit = self.config.max_content_only_steps
@@ -167,8 +129,11 @@ class Coordinator:
         if target == delivery.node:
             self._arrive(branch, delivery, request)
             return
-        if self.topology.is_rendezvous(target) and self._meet(branch, target, request, ref):
-            return
+        if self.topology.is_rendezvous(target):
+            if self._meet(branch, target, request, ref):
+                return
+            # Came alone where others could have met it: it carries the meeting's work.
+            branch.at_rendezvous = branch.at_rendezvous or self._rendezvous_for(branch, target)
         sender = branch.agent
         branch.agent = target
         branch.visited.append(target)
@@ -185,7 +150,12 @@ class Coordinator:
                 branch, f"run reached max_branches {self.max_branches}; parallel invoke refused"
             )
             return
+        joins = self._rendezvous_joined(branch, action)
+        if joins:
+            self._join_and_spread(branch, action, joins, ref)
+            return
         fork = self._open_barrier("fork", branch.agent, resolver=branch.id, opened_by=ref)
+        fork.origins = action.targets
         branch.phase = "waiting"
         children = []
         for inv in action.invocations:
@@ -194,69 +164,203 @@ class Coordinator:
             )
             self._add_candidate(fork, child.id)
             self._feed(child, inv.request, sender=branch.agent)
+            child.at_rendezvous = self._rendezvous_for(branch, inv.agent_name)
             children.append(child)
         self._emit_barrier_opened(fork, opened_by=ref)
         for child in children:
             self._schedule(child)
 
+    def _rendezvous_joined(self, branch: BranchState, action: InvokeAgent) -> list[str]:
+        """The targets of a parallel invoke that are rendezvous this branch joins, in order.
+
+        A target ``X`` is joined when it is a rendezvous that does not lead back to the
+        invoker (a target that does is a call whose answer comes back: a fork collects it),
+        and an open rendezvous of the group awaits this branch at ``X``, or another member of
+        the group could reach ``X`` from where it started without passing through the
+        invoker. That is read off the graph, not off who is still running, so a sibling
+        failing early never turns a join into a fork.
+        """
+        group = self.barriers[branch.delivery]
+        others = list(group.origins)
+        if branch.visited[0] in others:
+            others.remove(branch.visited[0])
+        around_me = frozenset({group.node, branch.agent})
+        joined: list[str] = []
+        for node in dict.fromkeys(action.targets):
+            if node == group.node or not self._rendezvous_for(branch, node):
+                continue
+            if self._open_rendezvous_awaiting(branch, node) is not None or any(
+                self.topology.can_reach(agent, node, blocked=around_me) for agent in others
+            ):
+                joined.append(node)
+        return joined
+
+    def _rendezvous_for(self, branch: BranchState, node: str) -> bool:
+        """``node`` is a rendezvous that does not lead back to ``branch``'s agent."""
+        group = self.barriers[branch.delivery]
+        return self.topology.is_rendezvous(node) and not self.topology.can_reach(
+            node, branch.agent, blocked=group.node
+        )
+
+    def _join_and_spread(
+        self, branch: BranchState, action: InvokeAgent, joins: list[str], ref: StepRef
+    ) -> None:
+        """The branch arrives at every rendezvous in ``joins`` with its request there; its
+        other targets start as new members of its own group (children of this branch)."""
+        group = self.barriers[branch.delivery]
+        children = []
+        for inv in action.invocations:
+            if inv.agent_name in joins:
+                continue
+            child = self._new_branch(
+                inv.agent_name, "parallel", parent=branch.id, delivery=group.id, spawned_by=ref
+            )
+            self._add_candidate(group, child.id)
+            self._feed(child, inv.request, sender=branch.agent)
+            self._join_open_rendezvous(child, None, group)
+            children.append(child)
+        met: list[BarrierState] = []
+        for node in joins:
+            request = "\n\n".join(i.request for i in action.invocations if i.agent_name == node)
+            meet = self._open_rendezvous_awaiting(branch, node) or self._open_rendezvous(
+                branch, node, ref
+            )
+            if meet is None:  # no one else can come after all: the node simply starts
+                child = self._new_branch(
+                    node, "parallel", parent=branch.id, delivery=group.id, spawned_by=ref
+                )
+                child.at_rendezvous = True
+                self._add_candidate(group, child.id)
+                self._feed(child, request, sender=branch.agent)
+                children.append(child)
+                continue
+            self._record_arrival(branch, meet, request)
+            met.append(meet)
+        branch.delivered = "\n\n".join(a.request for a in action.invocations)
+        group.pending.discard(branch.id)  # it handed its work over: it leaves the group
+        self._settle(branch, "terminated")
+        for meet in met:
+            self._maybe_fire(meet)
+        self._maybe_fire(group)
+        for child in children:
+            if not child.settled:
+                self._schedule(child)
+
     def _meet(self, branch: BranchState, node: str, request: str, ref: StepRef) -> bool:
         """Arrive at a rendezvous at ``node`` if siblings may join; False means just move."""
-        group = self.barriers[branch.delivery]
+        meet = self._open_rendezvous_awaiting(branch, node) or self._open_rendezvous(
+            branch, node, ref
+        )
+        if meet is None:
+            return False
+        self._arrive(branch, meet, request)
+        return True
+
+    def _open_rendezvous_awaiting(self, branch: BranchState, node: str) -> BarrierState | None:
+        """The open rendezvous at ``node`` of the branch's group that counts on it, if any."""
         for barrier in self.barriers.values():
             if (
                 barrier.kind == "rendezvous"
                 and barrier.open
-                and barrier.group == group.id
+                and barrier.group == branch.delivery
                 and barrier.node == node
                 and branch.id in barrier.pending
             ):
-                self._arrive(branch, barrier, request)
-                return True
+                return barrier
+        return None
+
+    def _open_rendezvous(self, branch: BranchState, node: str, ref: StepRef) -> BarrierState | None:
+        """Open a rendezvous at ``node`` for the branch and every member of its group that can
+        still reach ``node``, with the branch that will resume there; None if no one can."""
+        group = self.barriers[branch.delivery]
         others = [
             b
             for b in self._members(group)
             if b.id != branch.id and self.topology.can_reach(b.agent, node, blocked=group.node)
         ]
         if not others:
-            return False
+            return None
         meet = self._open_barrier("rendezvous", node, resolver=None, opened_by=ref, group=group.id)
         resumer = self._new_branch(
-            node, "rendezvous", parent=group.resolver, delivery=group.id, spawned_by=ref
+            node,
+            "rendezvous",
+            parent=group.resolver or branch.id,
+            delivery=group.id,
+            spawned_by=ref,
         )
         resumer.phase = "waiting"
+        resumer.at_rendezvous = True
         meet.resolver = resumer.id
         self._add_candidate(group, resumer.id)
         for member in [branch, *others]:
             self._add_candidate(meet, member.id)
         self._join_open_rendezvous(resumer, meet, group)
         self._emit_barrier_opened(meet, opened_by=ref)
-        self._arrive(branch, meet, request)
-        return True
+        return meet
 
     def _join_open_rendezvous(
-        self, resumer: BranchState, meet: BarrierState, group: BarrierState
+        self, member: BranchState, meet: BarrierState | None, group: BarrierState
     ) -> None:
         """A new member of ``group`` becomes a candidate of the group's open rendezvous it can
-        reach, unless that rendezvous is itself awaited by ``meet`` (which would deadlock)."""
+        reach, unless that rendezvous is itself awaited by ``meet``, the rendezvous the new
+        member resumes from (waiting for it there would deadlock)."""
         for other in self.barriers.values():
             if (
                 other is not meet
                 and other.kind == "rendezvous"
                 and other.open
                 and other.group == group.id
-                and other.resolver not in meet.pending
-                and self.topology.can_reach(resumer.agent, other.node, blocked=group.node)
+                and (meet is None or other.resolver not in meet.pending)
+                and self.topology.can_reach(member.agent, other.node, blocked=group.node)
             ):
-                self._add_candidate(other, resumer.id)
+                self._add_candidate(other, member.id)
 
     # ------------------------------------------------------------------ arrival and firing
 
-    def _arrive(
-        self, branch: BranchState, barrier: BarrierState, payload: str, *, final: bool = False
+    def _final_answer(self, branch: BranchState, answer: str) -> None:
+        """A final answer goes to the branch's delivery barrier (a fork child's to its fork,
+        the initial branch's to the root). From a branch that reached a rendezvous node it is
+        the workflow's answer: it carries the work of the meeting, so it climbs (see
+        :meth:`_climb`) instead of being handed to the fork's resolver."""
+        delivery = self.barriers[branch.delivery]
+        self._arrive(branch, delivery, answer, final=True, ends_workflow=branch.at_rendezvous)
+
+    def _climb(self, resolver: BranchState, barrier: BarrierState) -> bool:
+        """If ``barrier`` (fired) holds a workflow answer, its resolver does not run again: it
+        hands the answer (the first, in invocation order) on to its own delivery barrier."""
+        answers = [a for a in barrier.arrivals if a.ends_workflow]
+        if not answers:
+            return False
+        first = min(answers, key=lambda a: branch_order(a.branch_id))
+        delivery = self.barriers[resolver.delivery]
+        self._arrive(resolver, delivery, first.payload, final=True, ends_workflow=True)
+        return True
+
+    def _record_arrival(
+        self,
+        branch: BranchState,
+        barrier: BarrierState,
+        payload: str,
+        *,
+        final: bool = False,
+        ends_workflow: bool = False,
     ) -> None:
-        barrier.arrivals.append(ArrivalRecord(branch.id, branch.agent, payload, final))
+        barrier.arrivals.append(
+            ArrivalRecord(branch.id, branch.agent, payload, final, ends_workflow)
+        )
         barrier.pending.discard(branch.id)
         self._emit(BarrierArrived(self.run_id, barrier.id, branch.id, branch.agent, False))
+
+    def _arrive(
+        self,
+        branch: BranchState,
+        barrier: BarrierState,
+        payload: str,
+        *,
+        final: bool = False,
+        ends_workflow: bool = False,
+    ) -> None:
+        self._record_arrival(branch, barrier, payload, final=final, ends_workflow=ends_workflow)
         branch.delivered = payload
         if barrier.id != branch.delivery:  # handed over to a rendezvous: leave the group
             self.barriers[branch.delivery].pending.discard(branch.id)
@@ -315,6 +419,8 @@ class Coordinator:
         if error is not None:
             self._fail_branch(resolver, error)
             return
+        if self._climb(resolver, barrier):
+            return
         resolver.phase = "running"
         resolver.resumed_from = barrier.id
         self._feed(resolver, aggregate(barrier), sender=None)
@@ -331,74 +437,6 @@ class Coordinator:
         self._finish(success=error is None)
 
     # ------------------------------------------------------------------ bookkeeping
-
-    def _open_barrier(
-        self,
-        kind: Literal["fork", "rendezvous", "root"],
-        node: str,
-        *,
-        resolver: str | None,
-        opened_by: StepRef | None,
-        candidates: list[str] | None = None,
-        group: str | None = None,
-    ) -> BarrierState:
-        barrier = BarrierState(
-            id=f"bar_{len(self.barriers) + 1:04d}",
-            kind=kind,
-            node=node,
-            resolver=resolver,
-            min_ratio=self._min_ratio if kind != "root" else 1.0,
-            on_insufficient=self._on_insufficient,
-            group=group,
-        )
-        for c in candidates or []:
-            self._add_candidate(barrier, c)
-        self.barriers[barrier.id] = barrier
-        return barrier
-
-    def _emit_barrier_opened(self, barrier: BarrierState, opened_by: StepRef | None) -> None:
-        self._emit(
-            BarrierOpened(
-                self.run_id,
-                barrier.id,
-                barrier.kind,
-                barrier.node,
-                barrier.resolver,
-                tuple(barrier.candidates),
-                barrier.min_ratio,
-                opened_by,
-            )
-        )
-
-    def _add_candidate(self, barrier: BarrierState, branch_id: str) -> None:
-        barrier.candidates.append(branch_id)
-        barrier.pending.add(branch_id)
-
-    def _new_branch(
-        self,
-        agent: str,
-        trigger: BranchTrigger,
-        *,
-        parent: str | None,
-        delivery: str,
-        spawned_by: StepRef | None,
-    ) -> BranchState:
-        branch = BranchState(
-            id=f"br_{len(self.branches) + 1:04d}",
-            agent=agent,
-            trigger=trigger,
-            parent_id=parent,
-            delivery=delivery,
-            visited=[agent],
-        )
-        self.branches[branch.id] = branch
-        self._emit(
-            BranchCreated(self.run_id, branch.id, agent, trigger, parent, delivery, spawned_by)
-        )
-        return branch
-
-    def _members(self, barrier: BarrierState) -> list[BranchState]:
-        return [self.branches[b] for b in barrier.candidates if b in barrier.pending]
 
     def _refresh_reach(self, branch: BranchState) -> None:
         """Drop the branch from rendezvous it can no longer reach; that may let them fire."""
@@ -464,13 +502,6 @@ class Coordinator:
         )
         branch.resumed_from = None
 
-    def _conversation(self, branch: BranchState) -> list[Message]:
-        return branch.conversations.setdefault(branch.agent, [])
-
-    def _feed(self, branch: BranchState, text: str, *, sender: str | None) -> None:
-        """Give the branch's current agent its next input."""
-        feed(self._conversation(branch), f"[from {sender}]\n{text}" if sender else text)
-
     def _check_finished(self) -> None:
         root = self.barriers.get(self.root_id)
         if root is not None and not root.open and not self.finished:
@@ -498,10 +529,3 @@ class Coordinator:
                     )
                 )
         self._out.start = [s for s in self._out.start if not self.branches[s.branch_id].settled]
-
-    def _emit(self, event: RunEvent) -> None:
-        self._out.events.append(event)
-
-    def _flush(self) -> Transition:
-        out, self._out = self._out, Transition()
-        return out

@@ -87,21 +87,23 @@ class Topology:
         preds = self._predecessors.get(node, frozenset()) - RESERVED_NODES
         return len(preds) >= 2
 
-    def can_reach(self, src: str, dst: str, *, blocked: str | None = None) -> bool:
-        """Whether a branch at ``src`` may still come to ``dst``, avoiding ``blocked``.
+    def can_reach(self, src: str, dst: str, *, blocked: str | frozenset[str] | None = None) -> bool:
+        """Whether a branch at ``src`` may still come to ``dst``, avoiding ``blocked`` (a
+        node or a set of nodes).
 
         Its own edges all count. Further away, a return edge ``P -> X`` (where ``X -> P``
         exists too) does not: that is how a worker answers the agent that called it, not a
         way for a distant branch to walk into ``X``. Without this, every caller of a shared
         worker would look like a meeting point for all its siblings.
         """
+        avoid = frozenset((blocked,)) if isinstance(blocked, str) else blocked or frozenset()
         successors = self.successors(src)
         if dst in successors:
             return True
-        return any(dst in self._forward(nxt, blocked) for nxt in successors if nxt != blocked)
+        return any(dst in self._forward(nxt, avoid) for nxt in successors if nxt not in avoid)
 
-    def _forward(self, start: str, blocked: str | None) -> frozenset[str]:
-        key = (start, blocked)
+    def _forward(self, start: str, avoid: frozenset[str]) -> frozenset[str]:
+        key = (start, avoid)
         cached = self._forward_cache.get(key)
         if cached is None:
             seen = {start}
@@ -109,7 +111,7 @@ class Topology:
             while stack:
                 node = stack.pop()
                 for nxt in self.successors(node):
-                    if nxt in seen or nxt == blocked or node in self.successors(nxt):
+                    if nxt in seen or nxt in avoid or node in self.successors(nxt):
                         continue
                     seen.add(nxt)
                     stack.append(nxt)
@@ -117,7 +119,7 @@ class Topology:
         return cached
 
     @cached_property
-    def _forward_cache(self) -> dict[tuple[str, str | None], frozenset[str]]:
+    def _forward_cache(self) -> dict[tuple[str, frozenset[str]], frozenset[str]]:
         return {}
 
     def reaching(self, target: str) -> frozenset[str]:
