@@ -1,0 +1,261 @@
+"""``branchscope check``: coordination faults in traces, as a CI gate.
+
+Exit status: 0 clean (or only faults below ``--fail-on``), 1 a fault at or above
+``--fail-on``, 2 an input that could not be used at all (a missing or unreadable path, or a
+path that holds no trace). A gate that a typo silently turns off is worse than none, so
+reading nothing is never a pass.
+
+``--json`` prints one document in the schema :data:`CHECK_SCHEMA` (described in the README);
+new fields may be added within a version, never renamed or removed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final, Literal, TypeAlias
+
+from . import __version__
+from ._cli_common import complete_files
+from .traces import (
+    Diagnostic,
+    LoadProblem,
+    RunView,
+    SpanRecord,
+    TraceSet,
+    build_runs,
+    diagnose_all,
+    load_traces,
+)
+
+__all__ = ["CHECK_SCHEMA", "EXIT_FAULTS", "EXIT_OK", "EXIT_UNUSABLE", "FailOn", "run_check"]
+
+CHECK_SCHEMA: Final = "branchscope.check/1"
+EXIT_OK: Final = 0
+EXIT_FAULTS: Final = 1
+EXIT_UNUSABLE: Final = 2
+STDIN_NAME: Final = "<stdin>"
+
+FailOn: TypeAlias = Literal["warning", "error"]
+
+
+@dataclass(slots=True)
+class _Input:
+    """One path as the user gave it, and what reading it produced."""
+
+    given: str
+    spans: int = 0
+    reason: str | None = None
+    """Why the path is unusable; ``None`` when it held a trace."""
+
+
+@dataclass(slots=True)
+class _Report:
+    inputs: list[_Input]
+    runs: list[RunView]
+    diagnostics: list[Diagnostic]
+    skipped: list[LoadProblem] = field(default_factory=list)
+    span_count: int = 0
+
+
+def run_check(paths: Sequence[str], *, as_json: bool, fail_on: FailOn) -> int:
+    """Read *paths* (``-`` is standard input), print the findings, return the exit status."""
+    with _stdin_as_file(paths) as (resolved, stdin_file):
+        report = _read(paths, resolved, stdin_file)
+    errors = sum(1 for d in report.diagnostics if d.severity == "error")
+    warnings = len(report.diagnostics) - errors + len(report.skipped)
+    unusable = [i for i in report.inputs if i.reason is not None]
+    if unusable:
+        status = EXIT_UNUSABLE
+    elif errors or (fail_on == "warning" and warnings):
+        status = EXIT_FAULTS
+    else:
+        status = EXIT_OK
+    if as_json:
+        document = _json_document(report, status, fail_on, errors, warnings)
+        sys.stdout.write(json.dumps(document, indent=2) + "\n")
+    else:
+        _print_text(report, errors)
+    for item in unusable:
+        print(f"branchscope check: {item.given}: {item.reason}", file=sys.stderr)
+    if unusable and not any(i.spans for i in report.inputs):
+        print("branchscope check: no trace read; `branchscope demo` writes one", file=sys.stderr)
+    return status
+
+
+@contextmanager
+def _stdin_as_file(paths: Sequence[str]) -> Iterator[tuple[list[str], str | None]]:
+    """Spool standard input to a temporary file when ``-`` is among *paths*."""
+    if "-" not in paths:
+        yield list(paths), None
+        return
+    fd, name = tempfile.mkstemp(prefix="branchscope-stdin-", suffix=".jsonl")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            shutil.copyfileobj(sys.stdin.buffer, handle)
+        yield [name if p == "-" else p for p in paths], name
+    finally:
+        os.unlink(name)
+
+
+def _read(given: Sequence[str], resolved: Sequence[str], stdin_file: str | None) -> _Report:
+    """Load each path on its own (to tell which one held nothing), then join the runs."""
+    inputs: list[_Input] = []
+    spans: list[SpanRecord] = []
+    skipped: list[LoadProblem] = []
+    for name, path in zip(given, resolved, strict=True):
+        item = _Input(STDIN_NAME if name == "-" else name)
+        inputs.append(item)
+        if name != "-" and not os.path.lexists(path):
+            item.reason = "no such file or directory"
+            continue
+        traces = load_traces([path])
+        problems = [_renamed(p, stdin_file) for p in traces.problems]
+        item.spans = traces.span_count
+        fatal = [p for p in problems if p.line is None]
+        if fatal:
+            item.reason = "; ".join(p.message if p.path == item.given else str(p) for p in fatal)
+        elif not item.spans:
+            item.reason = _no_trace_reason(problems)
+        skipped.extend(p for p in problems if p.line is not None)
+        spans.extend(s for run in traces.runs for s in run.spans)
+    runs = build_runs(spans)
+    diagnostics = diagnose_all(TraceSet(runs=tuple(runs)))
+    return _Report(inputs, runs, diagnostics, skipped, span_count=sum(len(r.spans) for r in runs))
+
+
+def _renamed(problem: LoadProblem, stdin_file: str | None) -> LoadProblem:
+    if stdin_file is not None and problem.path == stdin_file:
+        return LoadProblem(STDIN_NAME, problem.line, problem.message)
+    return problem
+
+
+def _no_trace_reason(problems: Sequence[LoadProblem]) -> str:
+    if not problems:
+        return "holds no trace (empty)"
+    first = problems[0]
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    return f"holds no trace; line {first.line}: {first.message}{more}"
+
+
+def _print_text(report: _Report, errors: int) -> None:
+    for problem in report.skipped:
+        print(f"skipped {problem}", file=sys.stderr)
+    for finding in report.diagnostics:
+        print(f"{finding.severity}: [{finding.kind}] {finding.title}")
+        for line in finding.detail.splitlines():
+            print(f"    {line}")
+    runs = len(report.runs)
+    faults = len(report.diagnostics)
+    print(
+        f"{runs} run{_s(runs)} read, {errors} error{_s(errors)}, "
+        f"{faults - errors} warning{_s(faults - errors)}"
+        + (
+            f", {len(report.skipped)} line{_s(len(report.skipped))} skipped"
+            if report.skipped
+            else ""
+        )
+    )
+
+
+def _s(n: int) -> str:
+    return "" if n == 1 else "s"
+
+
+def _json_document(
+    report: _Report, status: int, fail_on: FailOn, errors: int, warnings: int
+) -> dict[str, Any]:
+    run_ids = {run.trace_id: run.run_id for run in report.runs}
+    return {
+        "schema": CHECK_SCHEMA,
+        "branchscope_version": __version__,
+        "exit_code": status,
+        "fail_on": fail_on,
+        "summary": {
+            "runs": len(report.runs),
+            "spans": report.span_count,
+            "errors": errors,
+            "warnings": warnings,
+            "skipped_lines": len(report.skipped),
+        },
+        "inputs": [
+            {"path": i.given, "spans": i.spans, "usable": i.reason is None, "reason": i.reason}
+            for i in report.inputs
+        ],
+        "runs": [_run_json(run) for run in report.runs],
+        "diagnostics": [
+            {
+                "kind": str(d.kind),
+                "severity": d.severity,
+                "title": d.title,
+                "message": d.detail,
+                "trace_id": d.trace_id,
+                "run_id": run_ids.get(d.trace_id),
+                "branch_id": d.branch_id,
+                "agents": list(d.agents),
+                "span_ids": [d.span_id] if d.span_id else [],
+            }
+            for d in report.diagnostics
+        ],
+        "skipped": [{"path": p.path, "line": p.line, "message": p.message} for p in report.skipped],
+    }
+
+
+def _run_json(run: RunView) -> dict[str, Any]:
+    return {
+        "trace_id": run.trace_id,
+        "run_id": run.run_id,
+        "workflow": run.workflow,
+        "success": run.success,
+        "error": run.error,
+        "start_unix_nano": run.start_ns,
+        "duration_ms": round(run.duration_ns / 1e6, 3),
+        "branches": len(run.branches),
+        "barriers": len(run.barriers),
+        "steps": len(run.steps),
+        "spans": len(run.spans),
+        "error_spans": run.error_count,
+        "identity_mismatches": run.mismatch_count,
+    }
+
+
+def add_check_parser(sub: Any, default_dir: Path) -> argparse.ArgumentParser:
+    """The ``check`` sub-command's arguments (kept beside the code that reads them)."""
+    check: argparse.ArgumentParser = sub.add_parser(
+        "check",
+        help="list coordination faults in traces; a CI gate (exit 0 / 1 / 2)",
+        description="Read traces and print the coordination faults diagnostics find, "
+        "identity mismatches first.\n\nExit status: 0 no fault at or above --fail-on; 1 a "
+        "fault at or above --fail-on; 2 a path is missing, unreadable or holds no trace.",
+        epilog="examples:\n  branchscope check traces/\n"
+        "  branchscope check --json --fail-on warning run.jsonl > report.json\n"
+        "  curl -s http://host/trace.jsonl | branchscope check -",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    paths = check.add_argument(
+        "paths",
+        nargs="*",
+        help=f"trace files or directories, '-' for standard input (default: ./{default_dir}/)",
+    )
+    complete_files(paths)
+    check.add_argument(
+        "--json",
+        action="store_true",
+        help=f"print one JSON document (schema {CHECK_SCHEMA}, see the README) instead of text",
+    )
+    check.add_argument(
+        "--fail-on",
+        choices=("warning", "error"),
+        default="error",
+        help="lowest severity that makes the exit status 1 (default: error); skipped "
+        "unreadable lines count as warnings",
+    )
+    return check
