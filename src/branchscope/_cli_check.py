@@ -13,27 +13,22 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import shutil
 import sys
-import tempfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal, TypeAlias
 
 from . import __version__
 from ._cli_common import complete_files
+from ._cli_inputs import PathRead, read_inputs
 from .traces import (
     Diagnostic,
     LoadProblem,
     RunView,
-    SpanRecord,
     TraceSet,
     build_runs,
     diagnose_all,
-    load_traces,
 )
 
 __all__ = ["CHECK_SCHEMA", "EXIT_FAULTS", "EXIT_OK", "EXIT_UNUSABLE", "FailOn", "run_check"]
@@ -42,24 +37,13 @@ CHECK_SCHEMA: Final = "branchscope.check/1"
 EXIT_OK: Final = 0
 EXIT_FAULTS: Final = 1
 EXIT_UNUSABLE: Final = 2
-STDIN_NAME: Final = "<stdin>"
 
 FailOn: TypeAlias = Literal["warning", "error"]
 
 
 @dataclass(slots=True)
-class _Input:
-    """One path as the user gave it, and what reading it produced."""
-
-    given: str
-    spans: int = 0
-    reason: str | None = None
-    """Why the path is unusable; ``None`` when it held a trace."""
-
-
-@dataclass(slots=True)
 class _Report:
-    inputs: list[_Input]
+    inputs: list[PathRead]
     runs: list[RunView]
     diagnostics: list[Diagnostic]
     skipped: list[LoadProblem] = field(default_factory=list)
@@ -68,8 +52,7 @@ class _Report:
 
 def run_check(paths: Sequence[str], *, as_json: bool, fail_on: FailOn) -> int:
     """Read *paths* (``-`` is standard input), print the findings, return the exit status."""
-    with _stdin_as_file(paths) as (resolved, stdin_file):
-        report = _read(paths, resolved, stdin_file)
+    report = _read(paths)
     errors = sum(1 for d in report.diagnostics if d.severity == "error")
     warnings = len(report.diagnostics) - errors + len(report.skipped)
     unusable = [i for i in report.inputs if i.reason is not None]
@@ -91,59 +74,17 @@ def run_check(paths: Sequence[str], *, as_json: bool, fail_on: FailOn) -> int:
     return status
 
 
-@contextmanager
-def _stdin_as_file(paths: Sequence[str]) -> Iterator[tuple[list[str], str | None]]:
-    """Spool standard input to a temporary file when ``-`` is among *paths*."""
-    if "-" not in paths:
-        yield list(paths), None
-        return
-    fd, name = tempfile.mkstemp(prefix="branchscope-stdin-", suffix=".jsonl")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            shutil.copyfileobj(sys.stdin.buffer, handle)
-        yield [name if p == "-" else p for p in paths], name
-    finally:
-        os.unlink(name)
-
-
-def _read(given: Sequence[str], resolved: Sequence[str], stdin_file: str | None) -> _Report:
-    """Load each path on its own (to tell which one held nothing), then join the runs."""
-    inputs: list[_Input] = []
-    spans: list[SpanRecord] = []
-    skipped: list[LoadProblem] = []
-    for name, path in zip(given, resolved, strict=True):
-        item = _Input(STDIN_NAME if name == "-" else name)
-        inputs.append(item)
-        if name != "-" and not os.path.lexists(path):
-            item.reason = "no such file or directory"
-            continue
-        traces = load_traces([path])
-        problems = [_renamed(p, stdin_file) for p in traces.problems]
-        item.spans = traces.span_count
-        fatal = [p for p in problems if p.line is None]
-        if fatal:
-            item.reason = "; ".join(p.message if p.path == item.given else str(p) for p in fatal)
-        elif not item.spans:
-            item.reason = _no_trace_reason(problems)
-        skipped.extend(p for p in problems if p.line is not None)
-        spans.extend(s for run in traces.runs for s in run.spans)
-    runs = build_runs(spans)
+def _read(paths: Sequence[str]) -> _Report:
+    inputs = read_inputs(paths)
+    runs = build_runs(inputs.spans)
     diagnostics = diagnose_all(TraceSet(runs=tuple(runs)))
-    return _Report(inputs, runs, diagnostics, skipped, span_count=sum(len(r.spans) for r in runs))
-
-
-def _renamed(problem: LoadProblem, stdin_file: str | None) -> LoadProblem:
-    if stdin_file is not None and problem.path == stdin_file:
-        return LoadProblem(STDIN_NAME, problem.line, problem.message)
-    return problem
-
-
-def _no_trace_reason(problems: Sequence[LoadProblem]) -> str:
-    if not problems:
-        return "holds no trace (empty)"
-    first = problems[0]
-    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-    return f"holds no trace; line {first.line}: {first.message}{more}"
+    return _Report(
+        inputs.paths,
+        runs,
+        diagnostics,
+        inputs.skipped,
+        span_count=sum(len(r.spans) for r in runs),
+    )
 
 
 def _print_text(report: _Report, errors: int) -> None:

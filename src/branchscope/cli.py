@@ -13,6 +13,7 @@ from typing import Any
 from . import __version__
 from ._cli_check import add_check_parser, run_check
 from ._cli_common import complete_files
+from ._cli_export import add_export_parser, run_export
 
 __all__ = ["main"]
 
@@ -62,6 +63,7 @@ def _parser() -> argparse.ArgumentParser:
         )
     )
     add_check_parser(sub, DEFAULT_TRACE_DIR)
+    add_export_parser(sub)
     _add_completion_parser(sub)
     return parser
 
@@ -119,6 +121,12 @@ def _check(args: argparse.Namespace) -> int:
     return run_check(paths, as_json=args.json, fail_on=args.fail_on)
 
 
+def _export(args: argparse.Namespace) -> int:
+    return run_export(
+        args.paths, endpoint=args.endpoint, protocol=args.protocol, batch_size=args.batch_size
+    )
+
+
 def _add_completion_parser(sub: Any) -> None:
     completion = sub.add_parser(
         "completion",
@@ -142,7 +150,13 @@ def _completion(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handlers = {"demo": _demo, "view": _view, "check": _check, "completion": _completion}
+    handlers = {
+        "demo": _demo,
+        "view": _view,
+        "check": _check,
+        "export": _export,
+        "completion": _completion,
+    }
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:
