@@ -180,7 +180,7 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().out.strip() == f"branchscope {__version__}"
 
 
-@pytest.mark.parametrize("command", ["demo", "view", "check", "export", "completion"])
+@pytest.mark.parametrize("command", ["demo", "view", "check", "export", "serve", "completion"])
 def test_every_command_has_help_with_an_example(
     command: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -14,6 +14,7 @@ from . import __version__
 from ._cli_check import add_check_parser, run_check
 from ._cli_common import complete_files
 from ._cli_export import add_export_parser, run_export
+from ._cli_serve import add_serve_parser, run_serve
 
 __all__ = ["main"]
 
@@ -64,6 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     add_check_parser(sub, DEFAULT_TRACE_DIR)
     add_export_parser(sub)
+    add_serve_parser(sub)
     _add_completion_parser(sub)
     return parser
 
@@ -155,6 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "view": _view,
         "check": _check,
         "export": _export,
+        "serve": run_serve,
         "completion": _completion,
     }
     try:

@@ -7,6 +7,15 @@ written by any process or runtime.
 from __future__ import annotations
 
 from branchscope.tui._app import TraceViewerApp, run_viewer
+from branchscope.tui._live import LiveSource, LiveViewerApp, SpansArrived, run_live_viewer
 from branchscope.tui._timeline import Timeline
 
-__all__ = ["Timeline", "TraceViewerApp", "run_viewer"]
+__all__ = [
+    "LiveSource",
+    "LiveViewerApp",
+    "SpansArrived",
+    "Timeline",
+    "TraceViewerApp",
+    "run_live_viewer",
+    "run_viewer",
+]
