@@ -8,7 +8,7 @@ import pytest
 
 from branchscope.demo import run_demo
 from branchscope.serve import OtlpReceiver, RequestSink, to_span_records
-from branchscope.traces import SpanRecord, load_traces, read_spans
+from branchscope.traces import SpanRecord, diagnose, load_traces, read_spans
 from branchscope.tracing import Tracer
 from branchscope.tui import LiveSource, LiveViewerApp
 from branchscope.tui._run_list import RunTable
@@ -35,17 +35,24 @@ async def test_a_run_appears_with_its_first_spans_and_grows() -> None:
         source.add_spans(spans[:3])
         await pilot.pause()
         assert _rows(app) == 1
-        assert "live on http://127.0.0.1:4318 · 1 run, 3 spans" in app.sub_title
+        assert "live on http://127.0.0.1:4318 · 1 run (1 in flight), 3 spans" in app.sub_title
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, RunScreen)
         before = len(app.screen.run.spans)
+        # Branches still running are in flight, not faults: the diagnostics do not list them.
+        assert any(b.open for b in app.screen.run.branches)
+        assert not [d for d in app.screen.diagnostics if d.kind.startswith("open_")]
         source.add_spans(spans[3:])
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, RunScreen)  # the open run is redrawn with the new spans
         assert len(screen.run.spans) == len(spans) > before
         assert screen.run.mismatch_count == load_traces([EXAMPLE]).runs[0].mismatch_count > 0
+        assert [d.title for d in screen.diagnostics] == [
+            d.title for d in diagnose(load_traces([EXAMPLE]).runs[0])
+        ]
+        assert "(0 in flight)" in app.sub_title
 
 
 async def test_past_the_cap_the_oldest_runs_go_and_the_drop_is_shown() -> None:

@@ -17,11 +17,35 @@ from dataclasses import dataclass
 from textual.app import App
 from textual.message import Message
 
-from branchscope.traces import RunView, SpanRecord, TraceSet, build_runs, diagnose
+from branchscope.traces import (
+    Diagnostic,
+    DiagnosticKind,
+    RunView,
+    SpanRecord,
+    TraceSet,
+    build_runs,
+    diagnose,
+)
 from branchscope.tui._app import TraceViewerApp
+from branchscope.tui._run_list import RunListScreen
 from branchscope.tui._run_screen import RunScreen
 
-__all__ = ["LiveSource", "LiveViewerApp", "SpansArrived", "run_live_viewer"]
+__all__ = ["LiveSource", "LiveViewerApp", "SpansArrived", "live_diagnostics", "run_live_viewer"]
+
+_IN_FLIGHT_KINDS = frozenset({DiagnosticKind.OPEN_BRANCH, DiagnosticKind.OPEN_BARRIER})
+
+
+def in_flight(run: RunView) -> bool:
+    """Whether a run is still going: its workflow span (sent when it ends) has not arrived."""
+    return run.span is None
+
+
+def live_diagnostics(run: RunView) -> list[Diagnostic]:
+    """A run's faults; while it is in flight, open branches and barriers are not faults."""
+    found = diagnose(run)
+    if in_flight(run):
+        found = [d for d in found if d.kind not in _IN_FLIGHT_KINDS]
+    return found
 
 
 class SpansArrived(Message):
@@ -124,12 +148,17 @@ class LiveViewerApp(TraceViewerApp):
         screen = self.screen
         if isinstance(screen, RunScreen) and screen.run.trace_id in changes.changed:
             run = self._runs[screen.run.trace_id]
-            self.switch_screen(RunScreen(run, diagnose(run)))
+            self.switch_screen(RunScreen(run, live_diagnostics(run)))
+
+    def on_run_list_screen_run_chosen(self, event: RunListScreen.RunChosen) -> None:
+        event.prevent_default()  # instead of the file viewer's handler, not as well
+        self.push_screen(RunScreen(event.run, live_diagnostics(event.run)))
 
     def _retitle(self, spans: int, dropped_spans: int, dropped_runs: int) -> None:
         runs = len(self._runs)
+        going = sum(1 for run in self._runs.values() if in_flight(run))
         parts = [f"live{' on ' + self.listening if self.listening else ''}"]
-        parts.append(f"{runs} run{'s' if runs != 1 else ''}, {spans} spans")
+        parts.append(f"{runs} run{'s' if runs != 1 else ''} ({going} in flight), {spans} spans")
         if dropped_spans:
             parts.append(
                 f"dropped {dropped_spans} spans of {dropped_runs} oldest "
