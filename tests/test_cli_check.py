@@ -216,3 +216,21 @@ def _write(path: Path, text: str) -> Path:
 def _write_bytes(path: Path, data: bytes) -> Path:
     path.write_bytes(data)
     return path
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["export", "x.jsonl", "--batch-size", "0"],
+        ["serve", "--max-spans", "-3"],
+        ["serve", "--max-spans", "many"],
+    ],
+)
+def test_counts_must_be_positive_whole_numbers(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(argv)
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert "must be at least 1" in err or "is not a whole number" in err

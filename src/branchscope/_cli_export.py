@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, Final
 
-from ._cli_common import complete_files
+from ._cli_common import complete_files, positive_int
 from ._cli_inputs import read_inputs
 from .traces import SpanRecord
 
@@ -120,7 +120,7 @@ def add_export_parser(sub: Any) -> argparse.ArgumentParser:
     )
     export.add_argument(
         "--batch-size",
-        type=int,
+        type=positive_int,
         default=512,
         help="spans per request (default: 512)",
     )

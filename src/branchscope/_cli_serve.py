@@ -15,7 +15,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Final
 
-from ._cli_common import complete_files
+from ._cli_common import complete_files, positive_int
 
 if TYPE_CHECKING:
     from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
@@ -71,7 +71,8 @@ def run_serve(args: argparse.Namespace) -> int:
         else:
             from .tui import run_live_viewer
 
-            run_live_viewer(live, listening=receiver.http_endpoint)
+            grpc = f" · gRPC :{receiver.grpc_port}" if receiver.grpc_port is not None else ""
+            run_live_viewer(live, listening=receiver.http_endpoint + grpc)
     finally:
         receiver.stop()
         sink.close()
@@ -158,7 +159,7 @@ def add_serve_parser(sub: Any) -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--max-spans",
-        type=int,
+        type=positive_int,
         default=DEFAULT_MAX_SPANS,
         help="spans the live viewer keeps; past it the oldest runs are dropped "
         "(default: %(default)s)",
