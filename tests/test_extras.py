@@ -7,9 +7,11 @@ makes ``import name`` raise ``ImportError``.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import pytest
 
+from branchscope.cli import main
 from branchscope.runtime import Agent, ConfigurationError, ModelConfig, Orchestra, Registry
 from branchscope.runtime.models import ProviderConfigError, create_provider
 from branchscope.tracing import Tracer
@@ -69,3 +71,13 @@ def test_http_export_needs_no_extra(monkeypatch: pytest.MonkeyPatch) -> None:
         assert tracer.otlp_endpoint == "http://127.0.0.1:4318/v1/traces"
     finally:
         tracer.shutdown()
+
+
+def test_the_demo_names_the_grpc_extra_without_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    _without(monkeypatch, "opentelemetry.exporter.otlp.proto.grpc.trace_exporter")
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4317")
+    assert main(["demo", "--trace-dir", str(tmp_path)]) == 2
+    assert "branchscope demo: OTLP over gRPC needs" in capsys.readouterr().err

@@ -80,7 +80,11 @@ def _demo(args: argparse.Namespace) -> int:
 
     from .tracing import Tracer
 
-    tracer = Tracer(trace_dir=args.trace_dir)
+    try:
+        tracer = Tracer(trace_dir=args.trace_dir)
+    except ValueError as exc:  # a bad OTEL_EXPORTER_OTLP_* setting or a missing extra
+        print(f"branchscope demo: {exc}", file=sys.stderr)
+        return 2
     try:
         result = asyncio.run(tracer.run(run_demo, seed=args.seed))
     finally:
