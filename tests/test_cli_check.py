@@ -234,3 +234,19 @@ def test_counts_must_be_positive_whole_numbers(
     assert caught.value.code == 2
     err = capsys.readouterr().err
     assert "must be at least 1" in err or "is not a whole number" in err
+
+
+def test_the_readme_example_has_the_fields_check_prints(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    readme = (EXAMPLE.parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## `branchscope check` in CI", 1)[1]
+    example = json.loads(section.split("```json\n", 1)[1].split("```", 1)[0])
+    assert main(["check", "--json", str(EXAMPLE)]) == 1
+    actual = json.loads(capsys.readouterr().out)
+    assert set(example) == set(actual)
+    assert set(example["summary"]) == set(actual["summary"])
+    assert set(example["inputs"][0]) == set(actual["inputs"][0])
+    assert set(example["runs"][0]) == set(actual["runs"][0])
+    assert example["diagnostics"][0] | {"message": ""} == actual["diagnostics"][0] | {"message": ""}
+    assert example["runs"][0] | {"error": ""} == actual["runs"][0] | {"error": ""}
