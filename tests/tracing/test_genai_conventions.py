@@ -13,8 +13,20 @@ from pathlib import Path
 import pytest
 from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as upstream
 from opentelemetry.semconv.attributes import error_attributes, server_attributes
+from opentelemetry.trace import StatusCode
 
 from branchscope.runtime import Agent, ModelConfig, Orchestra, Registry
+from branchscope.runtime.events import (
+    BranchCreated,
+    BranchSettled,
+    RunFinished,
+    RunStarted,
+    StepFinished,
+    StepStarted,
+    ToolCallFinished,
+    ToolCallStarted,
+    ValidationResult,
+)
 from branchscope.traces import SpanRecord, load_traces
 from branchscope.traces import semconv as sc
 from branchscope.tracing import Tracer
@@ -27,6 +39,7 @@ from ..runtime.fake_openai_server import (
     openai_error,
     tool_call,
 )
+from .tracer_events import BASE_NS, Pipeline, seed_events
 
 OURS_TO_UPSTREAM = {name: getattr(upstream, name) for name in dir(sc) if name.startswith("GEN_AI_")}
 
@@ -160,3 +173,100 @@ async def test_every_failed_span_says_its_error_type(tmp_path: Path) -> None:
     assert workflow.attributes[sc.ERROR_TYPE] == sc.ERROR_TYPE_RUN_FAILED
     branches = [s for s in failed if s.name.startswith(sc.SPAN_BRANCH_PREFIX)]
     assert {b.attributes[sc.ERROR_TYPE] for b in branches} == {sc.ERROR_TYPE_BRANCH_FAILED}
+
+
+# --- from runtime events, every failure kind ----------------------------------------------
+
+
+def _error_types(p: Pipeline) -> dict[str, object]:
+    return {
+        s.name: (s.attributes or {}).get(sc.ERROR_TYPE)
+        for s in p.spans()
+        if s.status.status_code is StatusCode.ERROR
+    }
+
+
+def test_an_identity_mismatch_step_says_so_in_error_type() -> None:
+    p = Pipeline()
+    p.feed(seed_events(c_validated_as="AgentA"))
+    (step,) = [s for s in p.steps("br_0004") if (s.attributes or {}).get(sc.IDENTITY_MISMATCH)]
+    assert (step.attributes or {})[sc.ERROR_TYPE] == sc.ERROR_TYPE_IDENTITY_MISMATCH
+    assert all(_error_types(p).values())
+
+
+def test_tool_invalid_step_branch_and_run_failures_each_have_their_type() -> None:
+    t = iter(range(BASE_NS, BASE_NS + 10**9, 1000))
+    run = "run-x"
+    p = Pipeline()
+    p.feed(
+        [
+            RunStarted(run, "wf", "task", ("A",), ("Start -> A",), time_ns=next(t)),
+            BranchCreated(run, "br_0001", "A", "root", None, "End", None, time_ns=next(t)),
+            StepStarted(
+                run,
+                "br_0001",
+                "A",
+                1,
+                time_ns=next(t),
+                agent_id="agent_0123456789abcdef",
+                description="Find things.",
+                provider="openai",
+            ),
+            ToolCallStarted(run, "br_0001", "A", 1, "search", "c1", "{}", time_ns=next(t)),
+            ToolCallFinished(
+                run,
+                "br_0001",
+                "A",
+                1,
+                "search",
+                "c1",
+                error="TimeoutError: slow",
+                time_ns=next(t),
+                error_type="TimeoutError",
+            ),
+            ToolCallStarted(run, "br_0001", "A", 1, "lookup", "c2", "{}", time_ns=next(t)),
+            ToolCallFinished(
+                run, "br_0001", "A", 1, "lookup", "c2", error="no type given", time_ns=next(t)
+            ),
+            StepFinished(
+                run,
+                "br_0001",
+                "A",
+                1,
+                "invoke",
+                ("B",),
+                ValidationResult("A", False, "Agent A cannot invoke: ['B']"),
+                time_ns=next(t),
+            ),
+            BranchSettled(run, "br_0001", "A", "failed", 1, error="invalid", time_ns=next(t)),
+            RunFinished(run, False, None, "invalid", 1, time_ns=next(t)),
+        ]
+    )
+    assert _error_types(p) == {
+        "execute_tool search": "TimeoutError",
+        "execute_tool lookup": sc.ERROR_TYPE_OTHER,
+        "invoke_agent A": sc.ERROR_TYPE_INVALID_ACTION,
+        "branch br_0001": sc.ERROR_TYPE_BRANCH_FAILED,
+        "invoke_workflow wf": sc.ERROR_TYPE_RUN_FAILED,
+    }
+    step = p.span("invoke_agent A").attributes or {}
+    assert step[sc.GEN_AI_AGENT_ID] == "agent_0123456789abcdef"
+    assert step[sc.GEN_AI_AGENT_DESCRIPTION] == "Find things."
+    assert step[sc.GEN_AI_PROVIDER_NAME] == "openai"
+    assert (p.span("invoke_workflow wf").attributes or {})[sc.GEN_AI_WORKFLOW_NAME] == "wf"
+
+
+def test_without_an_agent_id_none_is_made_up_from_the_name() -> None:
+    p = Pipeline()
+    p.feed(seed_events())  # events of an older runtime: no agent id, goal or provider
+    for step in (s for s in p.spans() if s.name.startswith(sc.SPAN_STEP_PREFIX)):
+        assert sc.GEN_AI_AGENT_ID not in (step.attributes or {})
+
+
+def test_agent_ids_follow_the_definition() -> None:
+    config = ModelConfig(provider="scripted", name="m")
+    same = Agent(model_config=config, name="A", goal="g", registry=None)
+    again = Agent(model_config=config, name="A", goal="g", registry=None)
+    other_goal = Agent(model_config=config, name="A", goal="h", registry=None)
+    assert same.agent_id == again.agent_id != other_goal.agent_id
+    assert same.agent_id != "A" and len(same.agent_id) == len("agent_") + 16
