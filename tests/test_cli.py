@@ -43,10 +43,10 @@ def test_check_names_the_mismatch_and_fails(capsys: pytest.CaptureFixture[str]) 
     assert lines[-1].startswith("1 run read, ")
 
 
-def test_check_on_nothing_says_how_to_make_a_trace(
+def test_check_on_nothing_fails_and_says_how_to_make_a_trace(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["check", str(tmp_path)]) == 0
+    assert main(["check", str(tmp_path)]) == 2
     captured = capsys.readouterr()
     assert "0 runs read, 0 errors, 0 warnings" in captured.out
     assert "`branchscope demo` writes one" in captured.err

@@ -13,6 +13,7 @@ import pytest
 import branchscope.explore
 import branchscope.runtime
 import branchscope.runtime.models
+import branchscope.serve
 import branchscope.traces
 import branchscope.tracing
 import branchscope.tui
@@ -30,6 +31,7 @@ def _isort_key(name: str) -> tuple[int, str]:
     [
         branchscope.runtime,
         branchscope.runtime.models,
+        branchscope.serve,
         branchscope.traces,
         branchscope.tracing,
         branchscope.tui,
@@ -106,3 +108,13 @@ def test_the_reading_side_imports_neither_runtime_nor_instrumentation_nor_viewer
 def test_the_viewer_reads_traces_only_through_the_reading_side() -> None:
     imported = _imports(SRC / "tui")
     assert not {m for m in imported if m.startswith(("branchscope.runtime", "branchscope.tracing"))}
+
+
+def test_the_receiver_imports_neither_runtime_nor_instrumentation_nor_viewer() -> None:
+    imported = _imports(SRC / "serve")
+    assert not {m for m in imported if m.split(".")[0] in ("textual", "rich")}
+    assert not {
+        m
+        for m in imported
+        if m.startswith(("branchscope.runtime", "branchscope.tracing", "branchscope.tui"))
+    }

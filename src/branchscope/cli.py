@@ -1,12 +1,20 @@
-"""The ``branchscope`` command: ``demo``, ``view``, ``check`` and ``explore``."""
+"""The ``branchscope`` command: a thin dispatcher; each sub-command's work lives in its module."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
+
+from . import __version__
+from ._cli_check import add_check_parser, run_check
+from ._cli_common import complete_files
+from ._cli_export import add_export_parser, run_export
+from ._cli_serve import add_serve_parser, run_serve
 
 __all__ = ["main"]
 
@@ -17,13 +25,19 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="branchscope",
         description="Run, trace and inspect parallel multi-agent workflows.",
+        epilog="examples:\n  branchscope demo --view\n  branchscope check --json traces/\n"
+        "run `branchscope COMMAND --help` for a command's options",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     demo = sub.add_parser(
         "demo",
         help="run the traced five-agent parallel demo offline and print a summary",
         description="Run the seed workflow (an Orchestrator fanning out to three agents) on "
         "scripted offline models, write its trace, and print a summary.",
+        epilog="examples:\n  branchscope demo\n  branchscope demo --seed 3 --view",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     demo.add_argument("--seed", type=int, default=7, help="latency seed (default: 7)")
     demo.add_argument(
@@ -38,28 +52,24 @@ def _parser() -> argparse.ArgumentParser:
         "view",
         help="browse traces in the terminal UI",
         description="Open OTLP/JSON lines trace files (or directories of them) in the viewer.",
+        epilog="examples:\n  branchscope view\n  branchscope view traces/ other/run.jsonl",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    view.add_argument(
-        "paths",
-        nargs="*",
-        type=Path,
-        help=f"files or directories (default: ./{DEFAULT_TRACE_DIR}/)",
+    complete_files(
+        view.add_argument(
+            "paths",
+            nargs="*",
+            type=Path,
+            help=f"files or directories (default: ./{DEFAULT_TRACE_DIR}/)",
+        )
     )
-    check = sub.add_parser(
-        "check",
-        help="list coordination faults found in traces; exit 1 if any is an error",
-        description="Read traces and print the coordination faults diagnostics find, "
-        "identity mismatches first. Exit status 1 when an error was found, 0 otherwise.",
-    )
-    check.add_argument(
-        "paths",
-        nargs="*",
-        type=Path,
-        help=f"files or directories (default: ./{DEFAULT_TRACE_DIR}/)",
-    )
+    add_check_parser(sub, DEFAULT_TRACE_DIR)
+    add_export_parser(sub)
+    add_serve_parser(sub)
     from .explore._cli import add_explore_parser
 
     add_explore_parser(sub, DEFAULT_TRACE_DIR)
+    _add_completion_parser(sub)
     return parser
 
 
@@ -73,7 +83,11 @@ def _demo(args: argparse.Namespace) -> int:
 
     from .tracing import Tracer
 
-    tracer = Tracer(trace_dir=args.trace_dir)
+    try:
+        tracer = Tracer(trace_dir=args.trace_dir)
+    except ValueError as exc:  # a bad OTEL_EXPORTER_OTLP_* setting or a missing extra
+        print(f"branchscope demo: {exc}", file=sys.stderr)
+        return 2
     try:
         result = asyncio.run(tracer.run(run_demo, seed=args.seed))
     finally:
@@ -112,27 +126,35 @@ def _view(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from .traces import diagnose_all, load_traces
+    paths = [str(p) for p in args.paths] or [str(DEFAULT_TRACE_DIR)]
+    return run_check(paths, as_json=args.json, fail_on=args.fail_on)
 
-    traces = load_traces(_paths(args))
-    for problem in traces.problems:
-        print(f"skipped {problem}", file=sys.stderr)
-    findings = diagnose_all(traces)
-    runs = len(traces.runs)
-    for finding in findings:
-        print(f"{finding.severity}: [{finding.kind}] {finding.title}")
-        if finding.detail:
-            for line in finding.detail.splitlines():
-                print(f"    {line}")
-    errors = sum(1 for f in findings if f.severity == "error")
-    print(
-        f"{runs} run{'s' if runs != 1 else ''} read, {errors} error"
-        f"{'s' if errors != 1 else ''}, {len(findings) - errors} warning"
-        f"{'s' if len(findings) - errors != 1 else ''}"
+
+def _export(args: argparse.Namespace) -> int:
+    return run_export(
+        args.paths, endpoint=args.endpoint, protocol=args.protocol, batch_size=args.batch_size
     )
-    if runs == 0:
-        print("no traces found; `branchscope demo` writes one", file=sys.stderr)
-    return 1 if errors else 0
+
+
+def _add_completion_parser(sub: Any) -> None:
+    completion = sub.add_parser(
+        "completion",
+        help="print a shell completion script (bash or zsh)",
+        description="Print a completion script for your shell, generated from this "
+        "command's own arguments by shtab.",
+        epilog="examples:\n"
+        "  branchscope completion bash > ~/.local/share/bash-completion/completions/branchscope\n"
+        '  branchscope completion zsh > "${fpath[1]}/_branchscope"',
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    completion.add_argument("shell", choices=("bash", "zsh"), help="the shell to complete for")
+
+
+def _completion(args: argparse.Namespace) -> int:
+    import shtab
+
+    sys.stdout.write(shtab.complete(_parser(), shell=args.shell))
+    return 0
 
 
 def _explore(args: argparse.Namespace) -> int:
@@ -143,12 +165,26 @@ def _explore(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handlers = {"demo": _demo, "view": _view, "check": _check, "explore": _explore}
+    handlers = {
+        "demo": _demo,
+        "view": _view,
+        "check": _check,
+        "export": _export,
+        "serve": run_serve,
+        "explore": _explore,
+        "completion": _completion,
+    }
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`branchscope check | head -1`): stop quietly, and keep
+        # Python's own flush at exit from failing on the closed pipe again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ can run on many branches at once.
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from types import MappingProxyType
@@ -136,6 +137,25 @@ class Agent:
     @property
     def tools(self) -> Mapping[str, ToolFunction]:
         return self._tools
+
+    @property
+    def agent_id(self) -> str:
+        """A stable id of this agent's definition: ``agent_`` and 16 hex digits.
+
+        Derived from the name, goal, instruction, model and tool names, so two runs of the
+        same agent share it, and an agent whose definition changed gets a new one.
+        """
+        config = self.model_config
+        parts = (
+            self.name,
+            self.goal,
+            self.instruction,
+            config.provider,
+            config.name,
+            *sorted(self._tools),
+        )
+        digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+        return f"agent_{digest[:16]}"
 
     def system_prompt(self) -> str:
         parts = [f"You are {self.name}."]

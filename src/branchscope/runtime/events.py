@@ -136,6 +136,12 @@ class StepStarted:
     resumed_from: str | None = None
     """Id of the barrier whose firing resumed the branch into this step."""
     time_ns: int = field(default_factory=_now_ns)
+    agent_id: str | None = None
+    """A stable id of the agent's definition (see :attr:`Agent.agent_id`)."""
+    description: str | None = None
+    """The agent's goal, if it has one."""
+    provider: str | None = None
+    """The name of the agent's model provider (``openai``, ``anthropic``, ``scripted``...)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +182,11 @@ class ModelCallStarted:
     messages: tuple[tuple[str, str], ...] = ()
     """``(role, content)`` pairs sent to the model; observers decide whether to keep them."""
     time_ns: int = field(default_factory=_now_ns)
+    temperature: float | None = None
+    max_tokens: int | None = None
+    server_address: str | None = None
+    """Host of the provider's endpoint; ``None`` for an offline (scripted) model."""
+    server_port: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +207,10 @@ class ModelCallFinished:
     """``(tool name, arguments JSON)`` pairs the model asked for."""
     error: str | None = None
     time_ns: int = field(default_factory=_now_ns)
+    response_id: str | None = None
+    """The provider's id of the reply."""
+    error_type: str | None = None
+    """The failure's class (``module.QualifiedName``) when ``error`` is set."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +236,8 @@ class ToolCallFinished:
     result: str | None = None
     error: str | None = None
     time_ns: int = field(default_factory=_now_ns)
+    error_type: str | None = None
+    """The failure's class (``module.QualifiedName``) when ``error`` is set."""
 
 
 @dataclass(frozen=True, slots=True)

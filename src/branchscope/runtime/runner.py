@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import itertools
 import json
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from .actions import (
     INVOKE_AGENT,
@@ -48,6 +50,8 @@ from .topology import Topology
 __all__ = ["RunEnvironment", "run_step"]
 
 _COORDINATION = frozenset({INVOKE_AGENT, TERMINATE_WORKFLOW})
+_INVALID_ACTION = "invalid_action"
+"""``error_type`` of a coordination call the validator refused."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,9 +75,7 @@ async def run_step(spec: StepSpec, env: RunEnvironment) -> StepOutcome:
     """Run ``spec`` to an outcome. Never raises, except to propagate cancellation."""
     bus = env.bus
     if bus.active:
-        bus.emit(
-            StepStarted(spec.run_id, spec.branch_id, spec.agent, spec.step_index, spec.resumed_from)
-        )
+        bus.emit(_step_started(spec, env))
     new_messages: list[Message] = []
     action: Action | None = None
     validation: ValidationResult | None = None
@@ -113,6 +115,45 @@ async def run_step(spec: StepSpec, env: RunEnvironment) -> StepOutcome:
         new_messages=tuple(new_messages),
         error=error,
     )
+
+
+def _step_started(spec: StepSpec, env: RunEnvironment) -> StepStarted:
+    agent = env.agents.get(spec.agent)
+    provider = env.providers.get(spec.agent)
+    return StepStarted(
+        spec.run_id,
+        spec.branch_id,
+        spec.agent,
+        spec.step_index,
+        spec.resumed_from,
+        agent_id=agent.agent_id if agent is not None else None,
+        description=(agent.goal or None) if agent is not None else None,
+        provider=provider.provider_name if provider is not None else None,
+    )
+
+
+def _server(provider: ModelProvider) -> tuple[str | None, int | None]:
+    """Host and port of a provider's endpoint, from its ``base_url`` when it has one."""
+    base_url = getattr(provider, "base_url", None)
+    if not isinstance(base_url, str):
+        return None, None
+    parts = urlsplit(base_url)
+    try:
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    except ValueError:
+        port = None
+    return parts.hostname, port
+
+
+def _error_type(exc: BaseException) -> str:
+    """``error.type`` of a failure: the class by its public path (``openai.RateLimitError``)."""
+    kind = type(exc)
+    if kind.__module__ == "builtins":
+        return kind.__qualname__
+    public = [
+        p for p in itertools.takewhile(lambda p: not p.startswith("_"), kind.__module__.split("."))
+    ]
+    return ".".join([*public, kind.__qualname__])
 
 
 def _finished(
@@ -159,13 +200,21 @@ async def _converse(
             except ActionError as exc:
                 if env.bus.active:
                     for call in coordination:
-                        env.bus.emit(_tool_finished(spec, call, None, str(exc)))
+                        env.bus.emit(_tool_finished(spec, call, None, str(exc), _error_type(exc)))
                 raise
             verdict = validate_action(action, spec.agent, env.topology)
             if env.bus.active:
                 result = "accepted" if verdict.valid else None
                 for call in coordination:
-                    env.bus.emit(_tool_finished(spec, call, result, verdict.error))
+                    env.bus.emit(
+                        _tool_finished(
+                            spec,
+                            call,
+                            result,
+                            verdict.error,
+                            None if verdict.valid else _INVALID_ACTION,
+                        )
+                    )
             return action, verdict
         if not own:
             content = ContentOnly(reply.content or "")
@@ -185,6 +234,7 @@ async def _call_model(
     bus = env.bus
     config = request.config
     if bus.active:
+        server = _server(provider)
         bus.emit(
             ModelCallStarted(
                 spec.run_id,
@@ -195,6 +245,10 @@ async def _call_model(
                 provider.provider_name,
                 config.name,
                 tuple((m.role, _render(m)) for m in request.messages),
+                temperature=config.temperature,
+                max_tokens=config.max_tokens,
+                server_address=server[0],
+                server_port=server[1],
             )
         )
     try:
@@ -211,6 +265,7 @@ async def _call_model(
                     provider.provider_name,
                     config.name,
                     error=str(exc) or type(exc).__name__,
+                    error_type=_error_type(exc),
                 )
             )
         raise
@@ -230,6 +285,7 @@ async def _call_model(
                 response_model=reply.model,
                 content=reply.content,
                 tool_calls=tuple((c.name, c.arguments) for c in reply.tool_calls),
+                response_id=reply.id,
             )
         )
     return reply
@@ -245,7 +301,7 @@ def _parse(call: ToolCall, env: RunEnvironment, spec: StepSpec) -> Action:
         return parse_action(call)
     except ActionError as exc:
         if bus.active:
-            bus.emit(_tool_finished(spec, call, None, str(exc)))
+            bus.emit(_tool_finished(spec, call, None, str(exc), _error_type(exc)))
         raise
 
 
@@ -272,6 +328,7 @@ async def _run_tool(agent: Agent, call: ToolCall, env: RunEnvironment, spec: Ste
         bus.emit(_tool_started(spec, call))
     result: str | None = None
     error: str | None = None
+    error_type: str | None = None
     try:
         args = json.loads(call.arguments or "{}")
         if not isinstance(args, dict):
@@ -282,8 +339,9 @@ async def _run_tool(agent: Agent, call: ToolCall, env: RunEnvironment, spec: Ste
         raise
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"
+        error_type = _error_type(exc)
     if bus.active:
-        bus.emit(_tool_finished(spec, call, result, error))
+        bus.emit(_tool_finished(spec, call, result, error, error_type))
     content = result if error is None else f"error: {error}"
     return Message(role="tool", content=content, tool_call_id=call.id, name=call.name)
 
@@ -295,10 +353,18 @@ def _tool_started(spec: StepSpec, call: ToolCall) -> ToolCallStarted:
 
 
 def _tool_finished(
-    spec: StepSpec, call: ToolCall, result: str | None, error: str | None
+    spec: StepSpec, call: ToolCall, result: str | None, error: str | None, error_type: str | None
 ) -> ToolCallFinished:
     return ToolCallFinished(
-        spec.run_id, spec.branch_id, spec.agent, spec.step_index, call.name, call.id, result, error
+        spec.run_id,
+        spec.branch_id,
+        spec.agent,
+        spec.step_index,
+        call.name,
+        call.id,
+        result,
+        error,
+        error_type=error_type,
     )
 
 

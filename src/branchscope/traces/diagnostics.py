@@ -73,6 +73,8 @@ class DiagnosticKind(StrEnum):
     """A failed step whose branch did not fail, or that belongs to no branch."""
     BARRIER_FAILED = "barrier_failed"
     RUN_FAILED = "run_failed"
+    RUN_INTERRUPTED = "run_interrupted"
+    """The run never ended (a crash, a kill, a lost tail) or was cut short by a signal."""
     OPEN_BRANCH = "open_branch"
     OPEN_BARRIER = "open_barrier"
     OUTLIVED_RUN = "outlived_run"
@@ -149,6 +151,8 @@ def diagnose(run: RunView) -> list[Diagnostic]:
     found = [*mismatches, *inferred, *failures, *barriers]
     if run.success is False and not any(d.severity == "error" for d in found):
         found.append(_run_failed(run))
+    if run.interrupted:
+        found.append(_interrupted(run))
     found.extend(_open_work(run))
     found.extend(_outlived_run(run))
     if _empty_success(run):
@@ -433,6 +437,29 @@ def _open_work(run: RunView) -> list[Diagnostic]:
             )
         )
     return found
+
+
+def _interrupted(run: RunView) -> Diagnostic:
+    lost = f"; {run.lost_spans} spans were lost at the end of its file" if run.lost_spans else ""
+    if run.span is None:
+        why = "its workflow span is missing: the process stopped before the run ended"
+    elif not run.span.ended:
+        why = "its workflow span has no end time"
+    else:
+        why = "it was cut short (the process was stopping)"
+    return Diagnostic(
+        severity="warning",
+        kind=DiagnosticKind.RUN_INTERRUPTED,
+        title=f"Run interrupted: {why}{lost}",
+        detail=(
+            "Everything that ended before the interruption is shown; branches and barriers "
+            "still open then are listed below. The outcome the run would have had is unknown."
+        ),
+        trace_id=run.trace_id,
+        span_id=run.span.span_id if run.span is not None else None,
+        branch_id=None,
+        agents=(),
+    )
 
 
 def _outlived_run(run: RunView) -> list[Diagnostic]:

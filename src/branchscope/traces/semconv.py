@@ -115,3 +115,22 @@ SPAN_TOOL_PREFIX: Final = "execute_tool "
 SPAN_BARRIER_PREFIX: Final = "barrier "
 
 INSTRUMENTATION_SCOPE: Final = "branchscope"
+
+# --- More GenAI and general conventions (issue 10) ------------------------------------------
+GEN_AI_WORKFLOW_NAME: Final = "gen_ai.workflow.name"
+GEN_AI_AGENT_DESCRIPTION: Final = "gen_ai.agent.description"
+GEN_AI_REQUEST_TEMPERATURE: Final = "gen_ai.request.temperature"
+GEN_AI_REQUEST_MAX_TOKENS: Final = "gen_ai.request.max_tokens"
+GEN_AI_RESPONSE_ID: Final = "gen_ai.response.id"
+SERVER_ADDRESS: Final = "server.address"
+SERVER_PORT: Final = "server.port"
+
+# ``error.type`` values of failures that are not exceptions (low-cardinality, stable).
+ERROR_TYPE_OTHER: Final = "_OTHER"
+ERROR_TYPE_RUN_FAILED: Final = "run_failed"
+ERROR_TYPE_RUN_CANCELLED: Final = "run_cancelled"
+ERROR_TYPE_BRANCH_FAILED: Final = "branch_failed"
+ERROR_TYPE_STEP_FAILED: Final = "step_failed"
+ERROR_TYPE_INVALID_ACTION: Final = "invalid_action"
+ERROR_TYPE_IDENTITY_MISMATCH: Final = "identity_mismatch"
+ERROR_TYPE_BARRIER_FAILED: Final = "barrier_failed"

@@ -14,16 +14,21 @@ from ._observer import TracingObserver
 from ._tracer import ENV_CAPTURE_CONTENT, Tracer
 from .export import OtlpJsonFileExporter, encode_traces_data, new_trace_file_path
 from .redact import REDACTED, is_secret_key, redact_text, redact_value
+from .replay import ReplayResult, otlp_exporter, replay_spans, to_readable_span
 
 __all__ = [
     "ENV_CAPTURE_CONTENT",
     "REDACTED",
     "OtlpJsonFileExporter",
+    "ReplayResult",
     "Tracer",
     "TracingObserver",
     "encode_traces_data",
     "is_secret_key",
     "new_trace_file_path",
+    "otlp_exporter",
     "redact_text",
     "redact_value",
+    "replay_spans",
+    "to_readable_span",
 ]

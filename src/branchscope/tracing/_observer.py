@@ -105,7 +105,7 @@ class TracingObserver:
                 return
             reason = redact_text(error)
             run.span.set_attributes({sc.RUN_SUCCESS: False, sc.RUN_ERROR: reason})
-            set_error(run.span, reason)
+            set_error(run.span, reason, sc.ERROR_TYPE_RUN_CANCELLED)
             self._contexts.detach_run(run.run_id)
             run.end_leftovers(time_ns)
             run.span.end(end_time=time_ns)
@@ -161,6 +161,7 @@ class TracingObserver:
             return
         attributes: dict[str, AttributeValue] = {
             sc.GEN_AI_OPERATION_NAME: sc.OP_INVOKE_WORKFLOW,
+            sc.GEN_AI_WORKFLOW_NAME: event.workflow,
             sc.RUN_ID: event.run_id,
             sc.RUN_WORKFLOW: event.workflow,
         }
@@ -188,7 +189,7 @@ class TracingObserver:
             attributes[sc.RUN_FINAL_RESPONSE] = redact_text(event.final_response)
         span.set_attributes(attributes)
         if not event.success:
-            set_error(span, redact_text(event.error or "the run failed"))
+            set_error(span, redact_text(event.error or "the run failed"), sc.ERROR_TYPE_RUN_FAILED)
         self._contexts.detach_run(run.run_id)
         run.end_leftovers(event.time_ns)
         span.end(end_time=event.time_ns)
@@ -236,7 +237,9 @@ class TracingObserver:
             attributes[sc.BRANCH_ERROR] = redact_text(event.error)
         span.set_attributes(attributes)
         if event.status == "failed":
-            set_error(span, redact_text(event.error or "the branch failed"))
+            set_error(
+                span, redact_text(event.error or "the branch failed"), sc.ERROR_TYPE_BRANCH_FAILED
+            )
         span.end(end_time=event.time_ns)
 
     def _branch_created_late(self, run: RunSpans, branch_id: str, agent: str, time_ns: int) -> Span:
@@ -258,7 +261,7 @@ class TracingObserver:
             return
         run.take_finished(event.branch_id)
         span = self._start_step(
-            run, event.branch_id, event.step_index, event.agent, event.time_ns, event.resumed_from
+            run, event.branch_id, event.step_index, event.agent, event.time_ns, event
         )
         self._contexts.attach((run.run_id, "step", *key), span)
 
@@ -269,27 +272,35 @@ class TracingObserver:
         index: int,
         agent: str,
         time_ns: int,
-        resumed_from: str | None = None,
+        started: StepStarted | None = None,
     ) -> Span:
         branch = run.branches.get(branch_id)
         if branch is None:
             branch = self._branch_created_late(run, branch_id, agent, time_ns)
         links: list[Link] = []
+        resumed_from = started.resumed_from if started is not None else None
         barrier = run.barriers.get(resumed_from) if resumed_from is not None else None
         if barrier is not None:
             links.append(
                 Link(barrier.get_span_context(), {sc.LINK_ROLE: sc.LINK_ROLE_RESUMED_FROM})
             )
+        attributes: dict[str, AttributeValue] = {
+            sc.GEN_AI_OPERATION_NAME: sc.OP_INVOKE_AGENT,
+            sc.GEN_AI_AGENT_NAME: agent,
+            sc.BRANCH_ID: branch_id,
+            sc.STEP_INDEX: index,
+        }
+        if started is not None:
+            optional = {
+                sc.GEN_AI_AGENT_ID: started.agent_id,
+                sc.GEN_AI_AGENT_DESCRIPTION: started.description,
+                sc.GEN_AI_PROVIDER_NAME: started.provider,
+            }
+            attributes.update({k: v for k, v in optional.items() if v is not None})
         span = self._tracer.start_span(
             sc.SPAN_STEP_PREFIX + agent,
             context=run.parent(branch),
-            attributes={
-                sc.GEN_AI_OPERATION_NAME: sc.OP_INVOKE_AGENT,
-                sc.GEN_AI_AGENT_NAME: agent,
-                sc.GEN_AI_AGENT_ID: agent,
-                sc.BRANCH_ID: branch_id,
-                sc.STEP_INDEX: index,
-            },
+            attributes=attributes,
             links=links,
             start_time=time_ns,
         )
@@ -310,6 +321,7 @@ class TracingObserver:
             sc.STEP_TARGETS: list(event.targets),
         }
         problems: list[str] = []
+        error_type = sc.ERROR_TYPE_STEP_FAILED
         validation = event.validation
         if validation is not None:
             attributes[sc.VALIDATION_AGENT] = validation.agent
@@ -317,6 +329,7 @@ class TracingObserver:
             branch_agent = run.step_agents.get(key, event.agent)
             if validation.agent != branch_agent:
                 attributes[sc.IDENTITY_MISMATCH] = True
+                error_type = sc.ERROR_TYPE_IDENTITY_MISMATCH
                 problems.append(
                     f"identity mismatch: step of {branch_agent!r} on {event.branch_id} "
                     f"was validated as {validation.agent!r}"
@@ -325,11 +338,13 @@ class TracingObserver:
                 attributes[sc.VALIDATION_ERROR] = redact_text(validation.error)
             if not validation.valid:
                 problems.append(validation.error or "invalid action")
+                if error_type == sc.ERROR_TYPE_STEP_FAILED:
+                    error_type = sc.ERROR_TYPE_INVALID_ACTION
         span.set_attributes(attributes)
         if event.error and event.error not in problems:
             problems.append(event.error)
         if problems:
-            set_error(span, redact_text("; ".join(problems)))
+            set_error(span, redact_text("; ".join(problems)), error_type)
         run.mark_finished(key, event.time_ns)
 
     def _step_dropped(self, run: RunSpans, event: StepDropped) -> None:

@@ -65,7 +65,7 @@ class BarrierSpans:
         if span is None:
             return
         if event.error:
-            set_error(span, redact_text(event.error))
+            set_error(span, redact_text(event.error), sc.ERROR_TYPE_BARRIER_FAILED)
         span.end(end_time=event.time_ns)
 
     def cancelled(self, run: RunSpans, event: BarrierCancelled) -> None:

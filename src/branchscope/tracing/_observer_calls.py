@@ -44,6 +44,13 @@ class CallSpans:
             sc.BRANCH_ID: event.branch_id,
             sc.STEP_INDEX: event.step_index,
         }
+        optional = {
+            sc.GEN_AI_REQUEST_TEMPERATURE: event.temperature,
+            sc.GEN_AI_REQUEST_MAX_TOKENS: event.max_tokens,
+            sc.SERVER_ADDRESS: event.server_address,
+            sc.SERVER_PORT: event.server_port,
+        }
+        attributes.update({k: v for k, v in optional.items() if v is not None})
         if self._capture and event.messages:
             attributes[sc.GEN_AI_INPUT_MESSAGES] = input_messages(event.messages)
         span = self._tracer.start_span(
@@ -70,6 +77,8 @@ class CallSpans:
             attributes[sc.GEN_AI_USAGE_OUTPUT_TOKENS] = event.output_tokens
         if event.response_model:
             attributes[sc.GEN_AI_RESPONSE_MODEL] = event.response_model
+        if event.response_id:
+            attributes[sc.GEN_AI_RESPONSE_ID] = event.response_id
         if event.finish_reason:
             attributes[sc.GEN_AI_RESPONSE_FINISH_REASONS] = [event.finish_reason]
         if self._capture and (event.content is not None or event.tool_calls):
@@ -79,7 +88,7 @@ class CallSpans:
         if attributes:
             span.set_attributes(attributes)
         if event.error:
-            set_error(span, redact_text(event.error))
+            set_error(span, redact_text(event.error), event.error_type or sc.ERROR_TYPE_OTHER)
         span.end(end_time=event.time_ns)
 
     def tool_started(self, run: RunSpans, event: ToolCallStarted) -> None:
@@ -116,5 +125,5 @@ class CallSpans:
         if self._capture and event.result is not None:
             span.set_attribute(sc.GEN_AI_TOOL_CALL_RESULT, redact_text(event.result))
         if event.error:
-            set_error(span, redact_text(event.error))
+            set_error(span, redact_text(event.error), event.error_type or sc.ERROR_TYPE_OTHER)
         span.end(end_time=event.time_ns)

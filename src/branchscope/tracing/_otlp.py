@@ -17,7 +17,7 @@ import os
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
-from typing import Final
+from typing import Any, Final
 
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
@@ -26,8 +26,10 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from .redact import redact_text
 
 __all__ = [
+    "GRPC_INSTALL_HINT",
     "GuardedExporter",
     "OwnedProcessor",
+    "grpc_span_exporter",
     "otlp_endpoint_configured",
     "otlp_exporter_from_env",
 ]
@@ -87,11 +89,7 @@ def otlp_exporter_from_env() -> GuardedExporter:
     protocol = _protocol_from_env()
     inner: SpanExporter
     if protocol == "grpc":
-        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (
-            OTLPSpanExporter as GrpcExporter,
-        )
-
-        inner = GrpcExporter()
+        inner = grpc_span_exporter()
     else:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
             OTLPSpanExporter as HttpExporter,
@@ -99,6 +97,24 @@ def otlp_exporter_from_env() -> GuardedExporter:
 
         inner = HttpExporter()
     return GuardedExporter(inner, endpoint=_endpoint_for_display(protocol), protocol=protocol)
+
+
+GRPC_INSTALL_HINT: Final = (
+    "OTLP over gRPC needs the gRPC exporter: pip install 'branchscope[grpc]' "
+    "(or use http/protobuf, which a core install has)"
+)
+
+
+def grpc_span_exporter(**kwargs: Any) -> SpanExporter:
+    """The official OTLP/gRPC span exporter, or a clear error naming the extra to install."""
+    try:
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (
+            OTLPSpanExporter as GrpcExporter,
+        )
+    except ImportError as err:
+        raise ValueError(GRPC_INSTALL_HINT) from err
+    exporter: SpanExporter = GrpcExporter(**kwargs)
+    return exporter
 
 
 class _MuteInsideExport(logging.Filter):

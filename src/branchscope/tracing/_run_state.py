@@ -27,7 +27,9 @@ CallKey: TypeAlias = tuple[str, int, int]
 ToolKey: TypeAlias = tuple[str, int, str]
 
 
-def set_error(span: Span, message: str) -> None:
+def set_error(span: Span, message: str, error_type: str) -> None:
+    """Mark *span* failed, with ``error.type`` (required by the conventions on failed spans)."""
+    span.set_attribute(sc.ERROR_TYPE, error_type)
     span.set_status(Status(StatusCode.ERROR, message))
 
 

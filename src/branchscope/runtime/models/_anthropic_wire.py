@@ -139,4 +139,5 @@ def parse_message(body: object, *, call_id_prefix: str = "toolu") -> ModelReply:
         usage=_usage(body.get("usage")),
         finish_reason=stop if isinstance(stop, str) else None,
         model=model if isinstance(model, str) else None,
+        id=reply_id if isinstance(reply_id := body.get("id"), str) else None,
     )

@@ -24,6 +24,11 @@ __all__ = [
 ]
 
 
+INSTALL_HINT_OPENAI = (
+    "the OpenAI-compatible model providers need the OpenAI SDK: pip install 'branchscope[openai]'"
+)
+
+
 class ProviderConfigError(ModelError, ValueError):
     """The config cannot reach a model (no key, no URL, SDK missing). A ``ValueError`` too, so
     a run refuses to start with it instead of failing every branch one by one."""

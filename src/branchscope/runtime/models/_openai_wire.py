@@ -165,4 +165,5 @@ def parse_chat_completion(body: object, *, call_id_prefix: str = "call") -> Mode
         usage=usage,
         finish_reason=finish if isinstance(finish, str) else None,
         model=model if isinstance(model, str) else None,
+        id=reply_id if isinstance(reply_id := body.get("id"), str) else None,
     )

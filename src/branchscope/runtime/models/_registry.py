@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ._env import INSTALL_HINT_OPENAI, ProviderConfigError
 from ._types import ModelConfig, ModelProvider
 
 __all__ = ["OPENAI_COMPATIBLE_PROVIDERS", "create_provider", "known_providers"]
@@ -25,8 +26,12 @@ def create_provider(config: ModelConfig) -> ModelProvider:
 
         return ScriptedProvider(config)
     if name in OPENAI_COMPATIBLE_PROVIDERS:
-        from ._openai import OpenAIChatProvider
-
+        try:
+            from ._openai import OpenAIChatProvider
+        except ImportError as err:
+            if (err.name or "").partition(".")[0] != "openai":
+                raise
+            raise ProviderConfigError(INSTALL_HINT_OPENAI) from err
         return OpenAIChatProvider(config)
     if name == _ANTHROPIC:
         from ._anthropic import AnthropicProvider

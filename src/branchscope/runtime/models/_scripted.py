@@ -226,4 +226,5 @@ class ScriptedProvider:
             usage=Usage(input_tokens=1 + sent // 4, output_tokens=1 + produced // 4),
             finish_reason="tool_calls" if calls else "stop",
             model=self._model,
+            id=f"scripted-{request.agent}-{request.branch_id}-{request.step_index}-{turn}",
         )

@@ -73,6 +73,8 @@ class ModelReply:
     finish_reason: str | None = None
     model: str | None = None
     """The model name the provider reports, which may differ from the one requested."""
+    id: str | None = None
+    """The provider's id of this reply (``chatcmpl-...``, ``msg_...``), if it gives one."""
 
 
 @dataclass(frozen=True, slots=True)

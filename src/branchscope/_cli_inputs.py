@@ -1,0 +1,105 @@
+"""Trace paths as the user gave them: read each, tell which were unusable and why.
+
+Shared by ``check`` and ``export``: a path that is missing, cannot be opened or holds no
+trace at all is *unusable* (their exit status 2); ``-`` is standard input.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Final
+
+from .traces import LoadProblem, SpanRecord, load_traces
+
+__all__ = ["STDIN_NAME", "Inputs", "PathRead", "read_inputs"]
+
+STDIN_NAME: Final = "<stdin>"
+
+
+@dataclass(slots=True)
+class PathRead:
+    """One path as the user gave it, and what reading it produced."""
+
+    given: str
+    spans: int = 0
+    reason: str | None = None
+    """Why the path is unusable; ``None`` when it held a trace."""
+
+
+@dataclass(slots=True)
+class Inputs:
+    paths: list[PathRead]
+    spans: list[SpanRecord] = field(default_factory=list)
+    skipped: list[LoadProblem] = field(default_factory=list)
+    """Lines that could not be read (whole-file problems make the path unusable instead)."""
+    lost_spans: dict[str, int] = field(default_factory=dict)
+    """Spans lost with a truncated last line, by trace id."""
+
+    @property
+    def unusable(self) -> list[PathRead]:
+        return [p for p in self.paths if p.reason is not None]
+
+
+def read_inputs(paths: Sequence[str]) -> Inputs:
+    """Load each path on its own (to tell which one held nothing), in the order given."""
+    with _stdin_as_file(paths) as (resolved, stdin_file):
+        inputs = Inputs([])
+        for name, path in zip(paths, resolved, strict=True):
+            item = PathRead(STDIN_NAME if name == "-" else name)
+            inputs.paths.append(item)
+            if name != "-" and not os.path.lexists(path):
+                item.reason = "no such file or directory"
+                continue
+            traces = load_traces([path])
+            problems = [_renamed(p, stdin_file) for p in traces.problems]
+            item.spans = traces.span_count
+            # A file-wide problem makes the path unusable only when nothing was read from it.
+            fatal = [p for p in problems if p.line is None] if not item.spans else []
+            if fatal:
+                item.reason = "; ".join(
+                    p.message if p.path == item.given else str(p) for p in fatal
+                )
+            elif not item.spans:
+                item.reason = _no_trace_reason(problems)
+            inputs.skipped.extend(p for p in problems if p not in fatal)
+            inputs.spans.extend(s for run in traces.runs for s in run.spans)
+            for run in traces.runs:
+                if run.lost_spans:
+                    lost = inputs.lost_spans.get(run.trace_id, 0) + run.lost_spans
+                    inputs.lost_spans[run.trace_id] = lost
+    return inputs
+
+
+@contextmanager
+def _stdin_as_file(paths: Sequence[str]) -> Iterator[tuple[list[str], str | None]]:
+    """Spool standard input to a temporary file when ``-`` is among *paths*."""
+    if "-" not in paths:
+        yield list(paths), None
+        return
+    fd, name = tempfile.mkstemp(prefix="branchscope-stdin-", suffix=".jsonl")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            shutil.copyfileobj(sys.stdin.buffer, handle)
+        yield [name if p == "-" else p for p in paths], name
+    finally:
+        os.unlink(name)
+
+
+def _renamed(problem: LoadProblem, stdin_file: str | None) -> LoadProblem:
+    if stdin_file is not None and problem.path == stdin_file:
+        return LoadProblem(STDIN_NAME, problem.line, problem.message)
+    return problem
+
+
+def _no_trace_reason(problems: Sequence[LoadProblem]) -> str:
+    if not problems:
+        return "holds no trace (empty)"
+    first = problems[0]
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    return f"holds no trace; line {first.line}: {first.message}{more}"
