@@ -39,7 +39,7 @@ def test_an_error_level_fault_exits_1(capsys: pytest.CaptureFixture[str]) -> Non
     ("make", "reason"),
     [
         (lambda d: d / "typo.jsonl", "no such file or directory"),
-        (lambda d: d, "no .jsonl or .json files in it"),
+        (lambda d: d, "no .jsonl, .json or .ndjson files in it"),
         (lambda d: _write(d / "other.jsonl", '{"hello": "world"}\n'), "holds no trace"),
         (lambda d: _write_bytes(d / "binary.jsonl", bytes(range(256))), "holds no trace"),
         (lambda d: _write(d / "empty.jsonl", ""), "holds no trace (empty)"),

@@ -8,7 +8,7 @@ import pytest
 
 from branchscope.demo import run_demo
 from branchscope.serve import OtlpReceiver, RequestSink, to_span_records
-from branchscope.traces import SpanRecord, diagnose, load_traces, read_spans
+from branchscope.traces import SpanRecord, diagnose, health, load_traces, read_spans
 from branchscope.tracing import Tracer
 from branchscope.tui import LiveSource, LiveViewerApp
 from branchscope.tui._run_list import RunTable
@@ -48,7 +48,9 @@ async def test_a_run_appears_with_its_first_spans_and_grows() -> None:
         screen = app.screen
         assert isinstance(screen, RunScreen)  # the open run is redrawn with the new spans
         assert len(screen.run.spans) == len(spans) > before
-        assert screen.run.mismatch_count == load_traces([EXAMPLE]).runs[0].mismatch_count > 0
+        assert (
+            health(screen.run).mismatches == health(load_traces([EXAMPLE]).runs[0]).mismatches > 0
+        )
         assert [d.title for d in screen.diagnostics] == [
             d.title for d in diagnose(load_traces([EXAMPLE]).runs[0])
         ]

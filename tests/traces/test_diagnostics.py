@@ -49,12 +49,14 @@ def test_seed_race_reports_the_mismatch_first_then_the_failed_fork_and_nothing_e
 
 
 def _foreign_step(*, agent_attr: bool, message: str) -> list[SpanRecord]:
+    """A GenAI-convention trace (no branchscope ids): two agents, one after the other."""
     t = TraceBuilder()
-    root = t.span("workflow")
+    root = t.span("workflow", duration_ms=100)
     t.span(
         "invoke_agent Orchestrator",
         parent=root,
         attributes={sc.GEN_AI_OPERATION_NAME: sc.OP_INVOKE_AGENT},
+        duration_ms=1,
     )
     t.span(
         "invoke_agent AgentA" if not agent_attr else "agent turn",
@@ -72,12 +74,14 @@ def test_foreign_trace_mismatch_from_error_text_alone(agent_attr: bool) -> None:
     spans = _foreign_step(
         agent_attr=agent_attr, message="Agent AgentC cannot invoke: ['Orchestrator']"
     )
-    found = diagnose(_run(spans))
+    run = _run(spans)
+    assert run.vocabulary == "genai"
+    found = diagnose(run)
     assert _kinds(found) == ["identity_mismatch"]
-    assert found[0].title == "AgentA's step was validated as AgentC"
+    assert found[0].title == "main: AgentA's step was validated as AgentC"
     assert found[0].agents == ("AgentA", "AgentC")
     assert found[0].span_id == spans[-1].span_id
-    assert found[0].branch_id is None
+    assert found[0].branch_id == "main"  # no branch ids in the trace: the run's own lane
 
 
 def test_quoted_terminate_error_names_the_other_agent() -> None:
@@ -91,8 +95,10 @@ def test_quoted_terminate_error_names_the_other_agent() -> None:
 def test_an_agents_own_validation_error_is_a_failure_not_a_mismatch() -> None:
     spans = _foreign_step(agent_attr=True, message="Agent AgentA cannot invoke: ['AgentD']")
     (found,) = diagnose(_run(spans))
-    assert found.kind == "step_failed"
-    assert found.title == "AgentA's step failed: Agent AgentA cannot invoke: ['AgentD']"
+    assert found.kind == "branch_failed"
+    assert found.title == (
+        "main (Orchestrator, AgentA) failed: Agent AgentA cannot invoke: ['AgentD']"
+    )
 
 
 def test_mismatch_from_branch_error_text_when_the_step_says_nothing() -> None:

@@ -181,12 +181,18 @@ def test_foreign_trace_still_makes_a_run_with_steps() -> None:
     )
     t.span("chat gpt-4o", parent=t.span("http POST", parent=worker))
     run = _one(t.spans)
-    assert (run.span, run.run_id, run.workflow, run.success) == (None, None, None, None)
-    assert run.label == t.trace_id[:16]
-    assert run.branches == ()
-    assert [(s.agent, s.branch_id) for s in run.steps] == [("Orchestrator", None), ("Worker", None)]
+    assert run.vocabulary == "genai"
+    assert (run.span, run.run_id, run.workflow) == (root, None, "handle_request")
+    # The worker ran inside the orchestrator's step: a nested branch recovered from the tree.
+    assert [(b.branch_id, b.parent_id, b.trigger) for b in run.branches] == [
+        ("main", None, "initial"),
+        ("Worker", "main", "nested"),
+    ]
+    assert [(s.agent, s.branch_id) for s in run.steps] == [
+        ("Orchestrator", "main"),
+        ("Worker", "Worker"),
+    ]
     assert [m.model for m in run.steps[1].model_calls] == ["gpt-4o"]  # found through the http span
-    assert (run.start_ns, run.end_ns) == (root.start_ns, max(s.end_ns for s in t.spans))
 
 
 def test_workflow_from_span_name_and_success_from_status() -> None:

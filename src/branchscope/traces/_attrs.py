@@ -21,6 +21,7 @@ __all__ = [
     "name_suffix",
     "raw_text",
     "status_error",
+    "tidy_name",
 ]
 
 Attrs = Mapping[str, AttributeValue]
@@ -99,3 +100,11 @@ def status_error(span: SpanRecord | None) -> str | None:
     if span is None or span.status != "error":
         return None
     return span.status_message or None
+
+
+def tidy_name(text: str | None) -> str | None:
+    """A name read from a span for one line of text: whitespace folded, at most 80
+    characters; ``None`` when nothing is left."""
+    if text is None:
+        return None
+    return " ".join(text.split())[:80] or None

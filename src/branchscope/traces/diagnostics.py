@@ -19,6 +19,7 @@ from enum import StrEnum
 from typing import Literal, TypeAlias
 
 from . import semconv as sc
+from ._attrs import tidy_name
 from ._diagnostic_text import (
     BRANCH_FAILED_STATUS,
     branch_failure_detail,
@@ -352,7 +353,7 @@ def _failures(
         ):
             continue
         handled = step.branch_id in known
-        who = step.agent or step.span.name
+        who = step.agent or tidy_name(step.span.name) or step.span.span_id[:8]
         found.append(
             Diagnostic(
                 severity="warning" if handled else "error",

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
+from .._attrs import tidy_name
 from .._tree import SpanTree
 from ..model import (
     BarrierOutcome,
@@ -325,7 +326,7 @@ class _Recovery:
 
 def _tidy(info: AgentStep, span: SpanRecord) -> AgentStep:
     """Agent names read from span names may hold anything: one line, never empty."""
-    name = " ".join(info.agent.split())[:80] or span.span_id[:8]
+    name = tidy_name(info.agent) or span.span_id[:8]
     return info if name == info.agent else replace(info, agent=name)
 
 

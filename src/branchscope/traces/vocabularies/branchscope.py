@@ -21,6 +21,7 @@ from .._attrs import (
     name_suffix,
     raw_text,
     status_error,
+    tidy_name,
 )
 from .._tree import SpanTree
 from ..model import BarrierView, BranchView, RunView, SpanRecord, StepView, Vocabulary
@@ -58,12 +59,10 @@ _KIND_BY_PREFIX: tuple[tuple[str, _Kind], ...] = (
 
 
 def recognises(tree: SpanTree) -> bool:
-    """Any span from our instrumentation scope, or with our run, branch or barrier ids."""
+    """Any span with our run, branch or barrier ids (every span our tracer writes for a
+    run, branch, step or barrier carries one, so a partial file is still recognised)."""
     return any(
-        s.scope == sc.INSTRUMENTATION_SCOPE
-        or sc.RUN_ID in s.attributes
-        or sc.BRANCH_ID in s.attributes
-        or sc.BARRIER_ID in s.attributes
+        sc.RUN_ID in s.attributes or sc.BRANCH_ID in s.attributes or sc.BARRIER_ID in s.attributes
         for s in tree.spans
     )
 
@@ -167,7 +166,9 @@ class _Reading:
         return StepView(
             span=span,
             branch_id=self.branch_of_step(span),
-            agent=as_text(a, sc.GEN_AI_AGENT_NAME) or name_suffix(span, sc.SPAN_STEP_PREFIX),
+            agent=tidy_name(
+                as_text(a, sc.GEN_AI_AGENT_NAME) or name_suffix(span, sc.SPAN_STEP_PREFIX)
+            ),
             validated_agent=as_text(a, sc.VALIDATION_AGENT),
             index=as_int(a, sc.STEP_INDEX),
             kind=as_text(a, sc.STEP_KIND),

@@ -26,10 +26,12 @@ WORKFLOW_NAME = "gen_ai.workflow.name"
 _INFERENCE_OPERATIONS = frozenset({"chat", "text_completion", "generate_content", "embeddings"})
 
 
+_PREFIXES = (sc.SPAN_RUN_PREFIX, sc.SPAN_STEP_PREFIX)
+
+
 def recognises(tree: SpanTree) -> bool:
     return any(
-        sc.GEN_AI_OPERATION_NAME in s.attributes or s.name.startswith(sc.SPAN_STEP_PREFIX)
-        for s in tree.spans
+        sc.GEN_AI_OPERATION_NAME in s.attributes or s.name.startswith(_PREFIXES) for s in tree.spans
     )
 
 
@@ -88,7 +90,12 @@ def call_kind(span: SpanRecord) -> CallKind | None:
 
 
 def _run_span(tree: SpanTree) -> SpanRecord | None:
-    workflows = [s for s in tree.spans if _operation(s) == sc.OP_INVOKE_WORKFLOW]
+    workflows = [
+        s
+        for s in tree.spans
+        if _operation(s) == sc.OP_INVOKE_WORKFLOW
+        or (_operation(s) is None and s.name.startswith(sc.SPAN_RUN_PREFIX))
+    ]
     top = [s for s in workflows if tree.parent(s) is None] or workflows
     if top:
         return top[0]

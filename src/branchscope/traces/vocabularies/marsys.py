@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from .._attrs import as_bool, as_int, as_text, raw_text
+from .._attrs import as_bool, as_int, as_text, raw_text, tidy_name
 from .._tree import SpanTree
 from ..model import (
     BarrierOutcome,
@@ -147,8 +147,10 @@ class _Reading:
             steps[span.span_id] = StepView(
                 span=span,
                 branch_id=branch_ids.get(branch.span_id) if branch is not None else None,
-                agent=as_text(span.attributes, STEP_AGENT)
-                or (named.group("agent").strip() if named else None),
+                agent=tidy_name(
+                    as_text(span.attributes, STEP_AGENT)
+                    or (named.group("agent") if named else None)
+                ),
                 validated_agent=None,
                 index=as_int(span.attributes, STEP_NUMBER)
                 or (int(named.group("n")) if named else None),
