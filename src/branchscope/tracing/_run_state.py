@@ -141,12 +141,18 @@ class RunSpans:
                 assert span is not None
                 span.end(end_time=end)
 
-    def end_leftovers(self, time_ns: int | None) -> None:
-        """End whatever the runtime left open, children before parents (not the run span)."""
+    def end_leftovers(self, time_ns: int | None, *, interrupted: str | None = None) -> None:
+        """End whatever the runtime left open, children before parents (not the run span).
+
+        ``interrupted``: why the process stopped the run; open steps, calls and branches end
+        with it as their ERROR status.
+        """
         for branch_id in list(self._finished_by_branch):
             self.take_finished(branch_id)
         for span in (*self.tools.values(), *self.chats.values(), *self.steps.values()):
             if is_open(span):
+                if interrupted is not None:
+                    set_error(span, interrupted)
                 span.end(end_time=time_ns)
         for span in self.barriers.values():
             if is_open(span):
@@ -160,4 +166,6 @@ class RunSpans:
         for span in self.branches.values():
             if is_open(span):
                 span.set_attribute(sc.BRANCH_STATUS, "abandoned")
+                if interrupted is not None:
+                    set_error(span, interrupted)
                 span.end(end_time=time_ns)
