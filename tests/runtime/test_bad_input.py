@@ -188,3 +188,71 @@ async def test_a_tool_error_goes_back_to_the_model_not_up_the_stack() -> None:
     )
     assert result.success
     assert result.final_response == "error: KeyError: 'x'"
+
+
+@pytest.mark.parametrize(
+    ("returned", "shown"),
+    [
+        (None, "returned NoneType None"),
+        ({"answer": "M"}, "returned dict {'answer': 'M'}"),
+        ("M", "returned str 'M'"),
+    ],
+)
+async def test_a_reply_callable_returning_the_wrong_type_is_told_what_and_what_was_expected(
+    returned: object, shown: str
+) -> None:
+    result, _ = await run_scripted(
+        SEED_TOPOLOGY, {**seed_scripts(), "AgentA": [lambda request: returned]}
+    )
+    assert not result.success
+    error = result.branch("br_0002").error or ""
+    assert f"scripted reply for 'AgentA' (turn 1) {shown}" in error
+    assert "expected one of Invoke, Terminate, Text, CallTool, RawToolCall, Fail" in error
+    assert "AttributeError" not in (result.error or "")
+
+
+@pytest.mark.parametrize("depth", [65, 100_000])
+async def test_deeply_nested_tool_call_arguments_are_a_named_error(depth: int) -> None:
+    nested = "[" * depth + "]" * depth
+    arguments = '{"invocations": ' + nested + "}"
+    result, _ = await run_scripted(
+        SEED_TOPOLOGY,
+        {**seed_scripts(), "AgentA": [RawToolCall("invoke_agent", arguments)]},
+    )
+    assert not result.success
+    assert "invoke_agent: tool-call arguments nested too deep (limit 64)" in (
+        result.branch("br_0002").error or ""
+    )
+    assert "RecursionError" not in (result.error or "")
+
+
+async def test_nesting_inside_strings_does_not_count() -> None:
+    brackets = "[" * 500
+    result, _ = await run_scripted(
+        SEED_TOPOLOGY,
+        {
+            **seed_scripts(),
+            "AgentA": [
+                RawToolCall(
+                    "invoke_agent",
+                    '{"invocations": [{"agent_name": "Orchestrator", '
+                    f'"request": "Letter from AgentA: M {brackets}"}}]}}',
+                )
+            ],
+        },
+    )
+    assert result.success, result.error
+
+
+@pytest.mark.parametrize("name", ["", "   ", 7, None])
+def test_a_bad_agent_name_is_shown_in_the_error(name: object) -> None:
+    book = ScriptBook({})
+    with pytest.raises(
+        ConfigurationError, match="Agent name must be a non-empty string, got "
+    ) as err:
+        Agent(
+            model_config=ModelConfig(provider="scripted", script=book),
+            name=name,  # type: ignore[arg-type]
+            registry=Registry(),
+        )
+    assert repr(name) in str(err.value)
