@@ -16,6 +16,7 @@ and whatever is still open when the run finishes is ended then.
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -48,7 +49,7 @@ from branchscope.traces import semconv as sc
 from ._content import capture
 from ._observer_barriers import BarrierSpans
 from ._observer_calls import CallSpans
-from ._run_state import ContextStack, RunSpans, is_open, set_error
+from ._run_state import ContextStack, RunSpans, interruption, is_open, set_error
 from .redact import redact_text
 
 __all__ = ["TracingObserver"]
@@ -197,11 +198,16 @@ class TracingObserver:
             attributes[sc.RUN_ERROR] = redact_text(event.error)
         if self._capture and event.final_response is not None:
             attributes[sc.RUN_FINAL_RESPONSE] = capture(event.final_response)
+        # The runtime reports a run it was made to abandon (Ctrl-C, cancellation) from inside
+        # the ``except`` that is handling it: that exception says the run was interrupted.
+        interrupted = None if event.success else interruption(sys.exc_info()[1])
+        if interrupted is not None:
+            attributes[sc.RUN_INTERRUPTED] = True
         span.set_attributes(attributes)
         if not event.success:
-            set_error(span, redact_text(event.error or "the run failed"))
+            set_error(span, interrupted or redact_text(event.error or "the run failed"))
         self._contexts.detach_run(run.run_id)
-        run.end_leftovers(event.time_ns)
+        run.end_leftovers(event.time_ns, interrupted=interrupted)
         span.end(end_time=event.time_ns)
 
     # --- branches -------------------------------------------------------------------------

@@ -272,7 +272,8 @@ class GuardedExporter(SpanExporter):
             self._healthy = False
             with self._lock:
                 self.spans_lost += len(spans)
-            self._report(self.reason() or "the collector did not accept the spans")
+            known = self.reason() or "the collector did not accept the spans"
+            self._report(f"{known}; unsent spans are dropped")
         return result
 
     def reason(self) -> str | None:

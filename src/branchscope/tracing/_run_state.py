@@ -20,11 +20,31 @@ from opentelemetry.trace import Span, Status, StatusCode
 
 from branchscope.traces import semconv as sc
 
-__all__ = ["CallKey", "ContextStack", "RunSpans", "StepKey", "ToolKey", "is_open", "set_error"]
+__all__ = [
+    "CallKey",
+    "ContextStack",
+    "RunSpans",
+    "StepKey",
+    "ToolKey",
+    "interruption",
+    "is_open",
+    "set_error",
+]
 
 StepKey: TypeAlias = tuple[str, int]
 CallKey: TypeAlias = tuple[str, int, int]
 ToolKey: TypeAlias = tuple[str, int, str]
+
+
+def interruption(exc: BaseException | None) -> str | None:
+    """Why a run stopped, when ``exc`` says the process or its caller interrupted it."""
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted by Ctrl-C (KeyboardInterrupt)"
+    if isinstance(exc, asyncio.CancelledError):
+        return "interrupted: the run was cancelled (Ctrl-C under asyncio.run, or a timeout)"
+    if isinstance(exc, SystemExit):
+        return f"interrupted by SystemExit({exc.code!r})"
+    return None
 
 
 def set_error(span: Span, message: str) -> None:

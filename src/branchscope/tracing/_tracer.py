@@ -33,7 +33,6 @@ default is 128) so barriers with many arrivals keep every link.
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import contextvars
 import os
@@ -56,6 +55,7 @@ from . import _signals
 from ._file_processor import FileSpanProcessor
 from ._observer import TracingObserver
 from ._otlp import OwnedProcessor, otlp_endpoint_configured, otlp_exporter_from_env
+from ._run_state import interruption
 from .export import OtlpJsonFileExporter, new_trace_file_path
 
 __all__ = ["ENV_CAPTURE_CONTENT", "Tracer"]
@@ -113,11 +113,7 @@ def _interruption(exc: BaseException | None) -> str:
     """Why a run the runtime never finished ended, for its span's ERROR status."""
     if exc is None:
         return "interrupted: the run was left open when the traced block ended"
-    if isinstance(exc, KeyboardInterrupt):
-        return "interrupted by Ctrl-C (KeyboardInterrupt)"
-    if isinstance(exc, asyncio.CancelledError):
-        return "interrupted: the run was cancelled (Ctrl-C under asyncio.run, or a timeout)"
-    return f"interrupted by {type(exc).__name__}: {exc}"
+    return interruption(exc) or f"interrupted by {type(exc).__name__}: {exc}"
 
 
 @dataclass(eq=False)
