@@ -10,7 +10,9 @@ interleaved round-robin so machine noise hits every variant alike:
 * ``traced``  — ``Orchestra.run`` under a ``Tracer`` writing OTLP/JSON lines to a temp dir.
 
 It prints medians and the ratios runtime/naive, spans/runtime and traced/runtime.
-Options: ``--sizes 10,100,1000`` ``--repeats 15``.
+Then content capture (:mod:`benchmarks.content`): redaction throughput on 10 MB, and one run
+with a 10 MB reply traced with capture off and on, side by side.
+Options: ``--sizes 10,100,1000`` ``--repeats 15`` ``--only swarm|content``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 
 from branchscope.tracing import Tracer
 
+from . import content
 from .timing import compare
 from .workloads import naive_fan_out, run_swarm, swarm_book, swarm_registry
 
@@ -51,7 +54,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--sizes", default="10,100,1000", help="worker counts (comma-separated)")
     parser.add_argument("--repeats", type=int, default=15, help="timed runs per variant")
+    parser.add_argument("--only", choices=("swarm", "content"), help="run one part only")
     args = parser.parse_args()
+    if args.only != "content":
+        _swarm(args)
+    if args.only != "swarm":
+        print()
+        content.report(max(3, args.repeats // 3))
+    return 0
+
+
+def _swarm(args: argparse.Namespace) -> None:
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     print(f"swarm fan-out, zero model latency, median of {args.repeats} interleaved runs\n")
     header = (
@@ -77,7 +90,6 @@ def main() -> int:
         "gather.\nspans/runtime: what building the spans costs; traced/runtime: spans plus "
         "the OTLP/JSON file\n(real LLM calls take 0.3-30 s each; these runs have none)."
     )
-    return 0
 
 
 if __name__ == "__main__":

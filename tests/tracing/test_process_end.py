@@ -94,9 +94,21 @@ def test_sigkill_keeps_everything_already_written(tmp_path: Path) -> None:
         json.loads(line)
 
 
-def test_normal_exit_writes_the_whole_run_once(tmp_path: Path) -> None:
+def test_an_exception_out_of_the_event_loop_ends_the_run_as_interrupted(tmp_path: Path) -> None:
+    child, written_before = _start(tmp_path, "--exit")
+    _, stderr = child.communicate(timeout=60)
+    assert child.returncode == 3, stderr
+    spans, problems, _ = _trace(tmp_path)
+    assert problems == [] and len(spans) > written_before
+    run = _run_span(spans)
+    assert run is not None and run.attributes[sc.RUN_INTERRUPTED] is True
+    assert "interrupted" in (run.status_message or "")
+
+
+@pytest.mark.parametrize("flags", [(), ("--no-shutdown",)], ids=["shutdown", "atexit"])
+def test_normal_exit_writes_the_whole_run_once(tmp_path: Path, flags: tuple[str, ...]) -> None:
     completed = subprocess.run(
-        [sys.executable, str(CHILD), str(tmp_path), str(WORKERS), str(WORKERS)],
+        [sys.executable, str(CHILD), str(tmp_path), str(WORKERS), str(WORKERS), *flags],
         capture_output=True,
         text=True,
         timeout=60,

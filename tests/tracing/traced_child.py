@@ -4,7 +4,9 @@
 Workers; the first FINISHING of them answer at once, the others wait forever. When the
 first waiting worker is called, the script writes what has ended so far to the trace file
 (``force_flush``) and prints ``READY <spans written>`` — the parent's cue to send a signal.
-With ``--until-done`` every worker answers and the run finishes normally.
+``--exit`` makes the first waiting worker call ``sys.exit(3)`` instead of waiting (an
+exception out of the event loop); ``--no-shutdown`` leaves ``tracer.shutdown()`` to
+``atexit``.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ TOPOLOGY = {
 
 def main() -> None:
     trace_dir, workers, finishing = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+    flags = set(sys.argv[4:])
     tracer = Tracer(trace_dir=trace_dir, otlp=False)
     calls = 0
     never = asyncio.Event()
@@ -46,6 +49,8 @@ def main() -> None:
                 tracer.force_flush()
                 file = tracer._file_exporter  # the count the parent checks against
                 print("READY", file.spans_written if file else 0, flush=True)
+                if "--exit" in flags:
+                    sys.exit(3)
             await never.wait()
         return Invoke("Coordinator", "done")
 
@@ -71,7 +76,8 @@ def main() -> None:
             max_steps=10,
         )
     )
-    tracer.shutdown()
+    if "--no-shutdown" not in flags:
+        tracer.shutdown()
     print("DONE", result.success, flush=True)
 
 

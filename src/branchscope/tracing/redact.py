@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import re
+import string
 from typing import Any, Final
 
 __all__ = ["REDACTED", "is_secret_key", "redact_text", "redact_value"]
@@ -53,12 +54,13 @@ _PEM = re.compile(
 # ``key: value`` / ``key=value`` / ``"key": "value"`` inside free text: a whole run of key
 # characters, then a separator; when the key names a secret, the value that follows (a quoted
 # string, or an optional auth scheme plus one bare token) is replaced.
-_KEY_SEPARATOR = re.compile(
-    rf"(?<![{_KEY_CHARS}])(?P<name>[{_KEY_CHARS}]++)[\"']?[ \t]*+[:=][ \t]*+"
-)
+_SEPARATOR = re.compile(r"[:=]")
+_KEY_LOOKBACK: Final = 160
+"""Characters before a separator read to find its key (longer keys are judged by their end)."""
+_REVERSED_KEY = re.compile(rf"[ \t]*+[\"']?(?P<name>[{_KEY_CHARS}]++)")
 _VALUE = re.compile(
-    r"\[REDACTED\]|\"(?:[^\"\\]++|\\.)*+\"|'(?:[^'\\]++|\\.)*+'"
-    r"|(?:(?i:bearer|basic|token|digest)\s++)?[^\s,;&}\])\"']++"
+    r"[ \t]*+(?P<value>\[REDACTED\]|\"(?:[^\"\\]++|\\.)*+\"|'(?:[^'\\]++|\\.)*+'"
+    r"|(?:(?i:bearer|basic|token|digest)\s++)?[^\s,;&}\])\"']++)"
 )
 _KEY_WORD = re.compile(_KEY_WORDS)
 _KEY_TRIGGERS: Final = (
@@ -75,6 +77,7 @@ _KEY_TRIGGERS: Final = (
 _AUTH = re.compile(
     r"(?<![A-Za-z0-9_])(?P<scheme>(?i:bearer|basic|digest|token))\s++(?P<cred>[A-Za-z0-9._~+/=\-]++)"
 )
+_AUTH_LOWER = re.compile(r"(?P<scheme>bearer|basic|digest|token)\s++(?P<cred>[a-z0-9._~+/=\-]++)")
 _AUTH_TRIGGERS: Final = ("bearer", "basic", "digest", "token")
 # OpenAI / Anthropic style keys, AWS key ids, GitHub, Slack and Google tokens, JWTs.
 _SHAPED = re.compile(
@@ -115,6 +118,7 @@ def is_secret_key(key: str) -> bool:
     return _SECRET_KEY.search(snake) is not None
 
 
+_WORD_CHARS: Final = frozenset(string.ascii_letters + string.digits + "_")
 _DIGIT = re.compile(r"[0-9]")
 _LETTER = re.compile(r"[A-Za-z]")
 
@@ -163,22 +167,49 @@ def _auth(match: re.Match[str]) -> str:
 
 
 def _redact_key_values(text: str) -> str:
-    """Replace the values of secret keys; every key is looked at once, left to right."""
+    """Replace the values of secret keys. Found from the separators (``:`` and ``=``, rare in
+    prose), each looked at once, left to right; the key is read backwards from there."""
     pieces: list[str] = []
     done = 0
     pos = 0
-    while (key := _KEY_SEPARATOR.search(text, pos)) is not None:
-        pos = key.end()
-        name = key.group("name")
+    while (separator := _SEPARATOR.search(text, pos)) is not None:
+        at = separator.start()
+        pos = at + 1
+        key = _REVERSED_KEY.match(text[max(0, at - _KEY_LOOKBACK) : at][::-1])
+        if key is None:
+            continue
+        name = key.group("name")[::-1]
         if _KEY_WORD.search(name) is None or not is_secret_key(name):
             continue
         value = _VALUE.match(text, pos)
-        if value is None or value.group(0) in _ALREADY_REDACTED:
+        if value is None or value.group("value") in _ALREADY_REDACTED:
             continue
-        quote = value.group(0)[0] if value.group(0)[:1] in "\"'" else ""
-        pieces.append(text[done:pos])
+        found = value.group("value")
+        quote = found[0] if found[:1] in "\"'" else ""
+        pieces.append(text[done : value.start("value")])
         pieces.append(f"{quote}{REDACTED}{quote}")
         done = pos = value.end()
+    pieces.append(text[done:])
+    return "".join(pieces)
+
+
+def _redact_auth(text: str) -> str:
+    """``Bearer <credential>`` and the like, found in a lower-cased copy (a fast literal
+    search) when lower-casing keeps positions (ASCII text)."""
+    if not text.isascii():
+        return _AUTH.sub(_auth, text)
+    lowered = text.lower()
+    pieces: list[str] = []
+    done = 0
+    for match in _AUTH_LOWER.finditer(lowered):
+        start = match.start()
+        if start and lowered[start - 1] in _WORD_CHARS:
+            continue
+        if not _is_credential(match.group("cred")):
+            continue
+        pieces.append(text[done:start])
+        pieces.append(f"{text[start : match.end('scheme')]} {REDACTED}")
+        done = match.end()
     pieces.append(text[done:])
     return "".join(pieces)
 
@@ -191,7 +222,7 @@ def _redact_plain(text: str) -> str:
         text = _redact_key_values(text)
         lowered = None
     if _contains(text, lowered, _AUTH_TRIGGERS):
-        text = _AUTH.sub(_auth, text)
+        text = _redact_auth(text)
     if "-----BEGIN " in text:
         text = _PEM.sub(REDACTED, text)
     if any(trigger in text for trigger in _SHAPED_TRIGGERS):
