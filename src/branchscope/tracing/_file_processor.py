@@ -13,6 +13,7 @@ re-entrant and the writer thread is the only one that writes).
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import deque
@@ -24,6 +25,8 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from .export import MAX_LINE_SPANS, OtlpJsonFileExporter
 
 __all__ = ["DEFAULT_DELAY", "DEFAULT_QUEUE", "FileSpanProcessor"]
+
+_log = logging.getLogger("branchscope.tracing")
 
 DEFAULT_DELAY: Final = 0.2
 """Seconds an ended span waits, at most, for others to share its line."""
@@ -87,6 +90,8 @@ class FileSpanProcessor(SpanProcessor):
                 batch = [self._queue.popleft() for _ in range(min(self._batch, len(self._queue)))]
             try:
                 self.exporter.export(batch)
+            except Exception:  # the exporter reports its own failures; the thread goes on
+                _log.exception("branchscope: writing %d spans failed", len(batch))
             finally:
                 with self._cond:
                     self._written += len(batch)

@@ -22,7 +22,6 @@ from __future__ import annotations
 import signal
 import threading
 import weakref
-from collections.abc import Callable
 from contextlib import suppress
 from types import FrameType
 from typing import Protocol
@@ -36,8 +35,6 @@ class Interruptible(Protocol):
 
 _lock = threading.RLock()
 _open: weakref.WeakSet[Interruptible] = weakref.WeakSet()
-_installed: Callable[[int, FrameType | None], None] | None = None
-_previous: signal.Handlers | int | Callable[[int, FrameType | None], object] | None = None
 
 
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
@@ -46,40 +43,26 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     for tracer in tracers:
         with suppress(Exception):  # the signal must still end the process
             tracer.interrupt("interrupted by SIGTERM")
-    _restore()
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.raise_signal(signal.SIGTERM)
 
 
+def _main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
 def register(tracer: Interruptible) -> None:
-    """Count ``tracer`` as open; install the SIGTERM handler if none is there."""
-    global _installed, _previous
+    """Count ``tracer`` as open; install the handler if SIGTERM has its default action."""
     with _lock:
         _open.add(tracer)
-        if _installed is not None or threading.current_thread() is not threading.main_thread():
-            return
-        current = signal.getsignal(signal.SIGTERM)
-        if current is not signal.SIG_DFL:
-            return  # the application decides what SIGTERM does
-        signal.signal(signal.SIGTERM, _on_sigterm)
-        _installed, _previous = _on_sigterm, current
+        if _main_thread() and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, _on_sigterm)
 
 
 def unregister(tracer: Interruptible) -> None:
-    """Forget ``tracer``; restore the previous SIGTERM disposition after the last one."""
+    """Forget ``tracer``; after the last one, give SIGTERM its default action back (unless
+    someone replaced the handler meanwhile: theirs stays)."""
     with _lock:
         _open.discard(tracer)
-        if not _open:
-            _restore()
-
-
-def _restore() -> None:
-    global _installed, _previous
-    with _lock:
-        if _installed is None:
-            return
-        if threading.current_thread() is not threading.main_thread():
-            return
-        if signal.getsignal(signal.SIGTERM) is _installed and _previous is not None:
-            signal.signal(signal.SIGTERM, _previous)
-        _installed, _previous = None, None
+        if not _open and _main_thread() and signal.getsignal(signal.SIGTERM) is _on_sigterm:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)

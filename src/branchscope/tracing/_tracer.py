@@ -56,7 +56,7 @@ from ._file_processor import FileSpanProcessor
 from ._observer import TracingObserver
 from ._otlp import OwnedProcessor, otlp_endpoint_configured, otlp_exporter_from_env
 from ._run_state import interruption
-from .export import OtlpJsonFileExporter, new_trace_file_path
+from .export import OtlpJsonFileExporter, TracePathError, new_trace_file_path
 
 __all__ = ["ENV_CAPTURE_CONTENT", "Tracer"]
 
@@ -176,7 +176,12 @@ class Tracer:
         self._file_exporter: OtlpJsonFileExporter | None = None
         self._otlp = otlp_exporter_from_env() if use_otlp else None
         if trace_dir is not None:  # last, so that no other configuration error leaves a file
-            self._file_exporter = OtlpJsonFileExporter(new_trace_file_path(trace_dir))
+            try:
+                self._file_exporter = OtlpJsonFileExporter(new_trace_file_path(trace_dir))
+            except TracePathError:
+                if self._otlp is not None:
+                    self._otlp.shutdown()
+                raise
             self._processors.append(FileSpanProcessor(self._file_exporter))
         if self._otlp is not None:
             self._processors.append(
