@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 
 from branchscope.runtime import ConfigurationError, Orchestra
 from branchscope.traces import read_spans
-from branchscope.tracing import MAX_LINE_BYTES, MAX_LINE_SPANS, TracePathError, Tracer
+from branchscope.tracing import MAX_LINE_BYTES, MAX_LINE_SPANS, TracePathError, Tracer, _signals
 from branchscope.tracing._file_processor import FileSpanProcessor
 from branchscope.tracing.export import OtlpJsonFileExporter
 
@@ -144,7 +145,10 @@ async def test_a_run_that_never_started_leaves_no_file(tmp_path: Path) -> None:
     assert _files(tmp_path) == []
 
 
-def test_sigterm_handler_is_installed_only_when_the_application_has_none() -> None:
+def test_sigterm_handler_is_installed_only_when_the_application_has_none(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(_signals, "_open", weakref.WeakSet())  # other tests' tracers stay open
     before = signal.getsignal(signal.SIGTERM)
     try:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
