@@ -100,14 +100,21 @@ _SHAPED_TRIGGERS: Final = (
     "ANPA",
     "ANVA",
     "AIPA",
-    "gh",
+    "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "ghr_",
+    "github_pat_",
     "xox",
     "AIza",
     "eyJ",
 )
 # Long hex runs (hex-encoded keys) and base64-ish runs; redacted when they look random. A run
 # is matched whole from its first character, so it is looked at once.
-_LONG_RUN = re.compile(r"[A-Za-z0-9+/_\-]{32,}+={0,2}")
+# The pattern starts at the character before the run (text is scanned with a space in
+# front), so the engine skips the inside of words quickly and counts each run once.
+_LONG_RUN = re.compile(r"[^A-Za-z0-9+/_\-](?P<run>[A-Za-z0-9+/_\-]{32,}+={0,2})")
 _HEX_IN_RUN = re.compile(r"(?<![A-Za-z0-9_])[0-9a-fA-F]{32,}+(?![A-Za-z0-9_])")
 
 
@@ -150,10 +157,12 @@ _ALREADY_REDACTED: Final = frozenset({REDACTED, f'"{REDACTED}"', f"'{REDACTED}'"
 
 
 def _long_run(match: re.Match[str]) -> str:
-    run = match.group(0)
+    before, run = match.group(0)[0], match.group("run")
     if _looks_random(run):
-        return REDACTED
-    return _HEX_IN_RUN.sub(_hex, run) if len(run) >= 32 else run
+        return before + REDACTED
+    if not _mixes_hex(run):  # no hex key inside without both digits and letters
+        return before + run
+    return before + _HEX_IN_RUN.sub(_hex, run)
 
 
 def _hex(match: re.Match[str]) -> str:
@@ -227,7 +236,7 @@ def _redact_plain(text: str) -> str:
         text = _PEM.sub(REDACTED, text)
     if any(trigger in text for trigger in _SHAPED_TRIGGERS):
         text = _SHAPED.sub(REDACTED, text)
-    return _LONG_RUN.sub(_long_run, text)
+    return _LONG_RUN.sub(_long_run, " " + text)[1:]
 
 
 def _contains(text: str, lowered: str | None, words: tuple[str, ...]) -> bool:
