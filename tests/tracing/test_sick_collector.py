@@ -101,3 +101,17 @@ async def test_a_collector_that_stores_the_spans_gets_no_warning(
     assert all(results)
     assert len(received) == len(file_spans)
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+async def test_a_request_timeout_shorter_than_the_bound_is_still_unconfirmed_not_lost(
+    otlp_env: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    otlp_env.setenv("OTEL_EXPORTER_OTLP_TIMEOUT", "0.3")  # the exporter gives up first
+    with silent_server() as endpoint, caplog.at_level(logging.WARNING):
+        otlp_env.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint)
+        _, elapsed, results = await _trace_runs(tmp_path)
+    assert all(results)
+    assert elapsed < FLUSH_TIMEOUT + MARGIN_S
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1, warnings
+    assert "delivery unconfirmed" in warnings[0] and "dropped" not in warnings[0]

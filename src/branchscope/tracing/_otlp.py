@@ -22,12 +22,13 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
-from typing import Any, Final
+from typing import Final
 
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
+from ._otlp_outcome import Outcome, describe_logged, watched_session
 from .redact import redact_text
 
 __all__ = [
@@ -102,7 +103,7 @@ def otlp_exporter_from_env() -> GuardedExporter:
     """
     protocol = _protocol_from_env()
     inner: SpanExporter
-    watch = _Outcome()
+    watch = Outcome()
     if protocol == "grpc":
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (
             OTLPSpanExporter as GrpcExporter,
@@ -114,62 +115,10 @@ def otlp_exporter_from_env() -> GuardedExporter:
             OTLPSpanExporter as HttpExporter,
         )
 
-        inner = HttpExporter(session=_watched_session(watch))
+        inner = HttpExporter(session=watched_session(watch))
     return GuardedExporter(
         inner, endpoint=_endpoint_for_display(protocol), protocol=protocol, outcome=watch
     )
-
-
-class _Outcome:
-    """What the collector last did, as seen by the HTTP session: an answer or a failure."""
-
-    def __init__(self) -> None:
-        self.status: int | None = None
-        self.problem: str | None = None
-
-    def describe(self) -> str | None:
-        if self.problem is not None:
-            return self.problem
-        if self.status is not None and not 200 <= self.status < 300:
-            return f"collector answered {self.status}"
-        return None
-
-
-def _describe_failure(exc: BaseException) -> str:
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, ConnectionRefusedError) or "Connection refused" in str(current):
-            return "collector refused the connection"
-        current = current.__cause__ or current.__context__
-    return f"could not reach the collector: {type(exc).__name__}"
-
-
-def _watched_session(outcome: _Outcome) -> Any:
-    """A ``requests`` session that records each answer's status, or why there was none."""
-    import requests
-
-    class WatchedSession(requests.Session):
-        def request(self, *args: Any, **kwargs: Any) -> Any:
-            try:
-                response = super().request(*args, **kwargs)
-            except Exception as exc:
-                outcome.problem = _describe_failure(exc)
-                raise
-            outcome.status, outcome.problem = response.status_code, None
-            return response
-
-    return WatchedSession()
-
-
-def _describe_logged(message: str | None) -> str | None:
-    """The gRPC exporter's logged reason, in the same words where it says enough."""
-    if message is None:
-        return None
-    if "Connection refused" in message or "connection refused" in message:
-        return "collector refused the connection"
-    return message
 
 
 class _MuteInsideExport(logging.Filter):
@@ -201,6 +150,11 @@ class _MuteInsideExport(logging.Filter):
         return False
 
 
+def _with_loss(known: str) -> str:
+    """The reason, and that the spans are dropped, unless they may well have arrived."""
+    return known if "unconfirmed" in known else f"{known}; unsent spans are dropped"
+
+
 class GuardedExporter(SpanExporter):
     """Wraps an OTLP exporter: reports a failing collector once, never raises, can drop fast."""
 
@@ -210,7 +164,7 @@ class GuardedExporter(SpanExporter):
         *,
         endpoint: str,
         protocol: str,
-        outcome: _Outcome | None = None,
+        outcome: Outcome | None = None,
     ) -> None:
         self.inner = inner
         self.endpoint = endpoint
@@ -219,7 +173,7 @@ class GuardedExporter(SpanExporter):
         """Spans the collector accepted."""
         self.spans_lost = 0
         """Spans that could not be delivered (failed or dropped)."""
-        self._outcome = outcome or _Outcome()
+        self._outcome = outcome or Outcome()
         self._healthy: bool | None = None
         self._dropping = False
         self._closed = False
@@ -272,14 +226,13 @@ class GuardedExporter(SpanExporter):
             self._healthy = False
             with self._lock:
                 self.spans_lost += len(spans)
-            known = self.reason() or "the collector did not accept the spans"
-            self._report(f"{known}; unsent spans are dropped")
+            self._report(_with_loss(self.reason() or "the collector did not accept the spans"))
         return result
 
     def reason(self) -> str | None:
         """What went wrong with the collector so far, in the user's terms (``None``: nothing
         known)."""
-        return self._outcome.describe() or _describe_logged(self._mute.first_problem)
+        return self._outcome.describe() or describe_logged(self._mute.first_problem)
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
         try:
@@ -305,7 +258,7 @@ class GuardedExporter(SpanExporter):
         """Say (once) that the process stopped waiting for the collector, and what is known."""
         known = self.reason()
         if known is not None:
-            self._report(f"{known}; unsent spans are dropped")
+            self._report(_with_loss(known))
         else:
             self._report(f"no answer within {waited:g} s — delivery unconfirmed")
 
