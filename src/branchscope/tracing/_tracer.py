@@ -22,8 +22,12 @@ Environment read (constructor arguments win):
   collector; ``OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL`` picks ``http/protobuf`` (default) or
   ``grpc``; headers, timeout, compression and certificates are read by the official exporters;
 * ``OTEL_SERVICE_NAME`` / ``OTEL_RESOURCE_ATTRIBUTES`` — the resource (service name defaults to
-  ``branchscope``); ``OTEL_BSP_*`` — batching; ``OTEL_SPAN_LINK_COUNT_LIMIT`` — if set, caps
-  the links per span (otherwise a barrier keeps a link to every arrival).
+  ``branchscope``); ``OTEL_BSP_*`` — batching towards the collector; ``OTEL_SPAN_LINK_COUNT_LIMIT``
+  — if set, caps the links per span (otherwise a barrier keeps a link to every arrival).
+
+Spans reach the file as they end (:mod:`branchscope.tracing._file_processor`). A run the
+process abandons — Ctrl-C, an exception, SIGTERM (:mod:`branchscope.tracing._signals`),
+interpreter exit — is ended with ERROR status and ``branchscope.run.interrupted=true``.
 
 With ``tracer_provider=`` the tracer uses your provider instead of building one; it still adds
 its file exporter (unless ``trace_dir=None``), and adds a collector exporter only if
