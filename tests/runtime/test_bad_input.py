@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from branchscope.runtime import (
     Agent,
@@ -19,6 +22,7 @@ from branchscope.runtime import (
     ScriptBook,
     Text,
 )
+from branchscope.runtime.actions import MAX_ARGUMENT_DEPTH, _too_deep
 
 from .kit import SEED_TOPOLOGY, run_scripted, seed_scripts
 
@@ -256,3 +260,30 @@ def test_a_bad_agent_name_is_shown_in_the_error(name: object) -> None:
             registry=Registry(),
         )
     assert repr(name) in str(err.value)
+
+
+def _depth(value: object) -> int:
+    if isinstance(value, dict):
+        return 1 + max((_depth(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((_depth(v) for v in value), default=0)
+    return 0
+
+
+_json_values = st.recursive(
+    st.one_of(st.none(), st.integers(), st.text(alphabet='[]{}"\\ab', max_size=8)),
+    lambda children: st.one_of(
+        st.lists(children, max_size=2), st.dictionaries(st.text(max_size=3), children, max_size=2)
+    ),
+    max_leaves=80,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=_json_values, extra=st.integers(min_value=0, max_value=80))
+def test_property_the_nesting_check_agrees_with_the_json_depth(value: object, extra: int) -> None:
+    nested: object = value
+    for _ in range(extra):
+        nested = [nested]
+    text = json.dumps(nested)
+    assert _too_deep(text) == (_depth(nested) > MAX_ARGUMENT_DEPTH)
