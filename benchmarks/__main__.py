@@ -9,10 +9,13 @@ interleaved round-robin so machine noise hits every variant alike:
 * ``spans``   — ``Orchestra.run`` under a ``Tracer`` that exports nowhere (span cost alone);
 * ``traced``  — ``Orchestra.run`` under a ``Tracer`` writing OTLP/JSON lines to a temp dir.
 
-It prints medians and the ratios runtime/naive, spans/runtime and traced/runtime, then the
-exploration speed of ``branchscope explore`` on the seed workflow (schedules per second on
-the virtual clock, per strategy). Options: ``--sizes 10,100,1000`` ``--repeats 15``
-``--explore-schedules 500`` (0 skips exploration).
+It prints medians and the ratios runtime/naive, spans/runtime and traced/runtime. Then
+content capture (:mod:`benchmarks.content`): redaction throughput on 10 MB, and one run with a
+10 MB reply traced with capture off and on; the reader (:mod:`benchmarks.reading`):
+``load_traces`` against ``json.loads`` of the same lines; and exploration
+(:mod:`benchmarks.exploring`): schedules per second of ``branchscope explore``.
+Options: ``--sizes 10,100,1000`` ``--repeats 15`` ``--reader-spans 10000,100000``
+``--explore-schedules 500`` ``--only swarm|content|reader|explore``.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from pathlib import Path
 
 from branchscope.tracing import Tracer
 
+from . import content
 from .exploring import print_exploration
 from .reading import print_reading
 from .timing import compare
@@ -58,12 +62,26 @@ def main() -> int:
     parser.add_argument(
         "--reader-spans",
         default="10000,100000",
-        help="span counts for the reader figures (comma-separated; empty: skip)",
+        help="span counts for the reader figures (comma-separated)",
     )
+    parser.add_argument("--explore-schedules", type=int, default=500, help="schedules per strategy")
     parser.add_argument(
-        "--explore-schedules", type=int, default=500, help="schedules per strategy (0: skip)"
+        "--only", choices=("swarm", "content", "reader", "explore"), help="run one part only"
     )
     args = parser.parse_args()
+    if args.only in (None, "swarm"):
+        _swarm(args)
+    if args.only in (None, "content"):
+        print()
+        content.report(max(3, args.repeats // 3))
+    if args.only in (None, "reader"):
+        print_reading([int(s) for s in args.reader_spans.split(",") if s.strip()])
+    if args.only in (None, "explore") and args.explore_schedules > 0:
+        print_exploration(args.explore_schedules)
+    return 0
+
+
+def _swarm(args: argparse.Namespace) -> None:
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     print(f"swarm fan-out, zero model latency, median of {args.repeats} interleaved runs\n")
     header = (
@@ -89,12 +107,6 @@ def main() -> int:
         "gather.\nspans/runtime: what building the spans costs; traced/runtime: spans plus "
         "the OTLP/JSON file\n(real LLM calls take 0.3-30 s each; these runs have none)."
     )
-    reader_sizes = [int(s) for s in args.reader_spans.split(",") if s.strip()]
-    if reader_sizes:
-        print_reading(reader_sizes)
-    if args.explore_schedules > 0:
-        print_exploration(args.explore_schedules)
-    return 0
 
 
 if __name__ == "__main__":

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from branchscope.runtime import (
     Agent,
@@ -19,6 +22,7 @@ from branchscope.runtime import (
     ScriptBook,
     Text,
 )
+from branchscope.runtime.actions import MAX_ARGUMENT_DEPTH, _too_deep
 
 from .kit import SEED_TOPOLOGY, run_scripted, seed_scripts
 
@@ -188,3 +192,98 @@ async def test_a_tool_error_goes_back_to_the_model_not_up_the_stack() -> None:
     )
     assert result.success
     assert result.final_response == "error: KeyError: 'x'"
+
+
+@pytest.mark.parametrize(
+    ("returned", "shown"),
+    [
+        (None, "returned NoneType None"),
+        ({"answer": "M"}, "returned dict {'answer': 'M'}"),
+        ("M", "returned str 'M'"),
+    ],
+)
+async def test_a_reply_callable_returning_the_wrong_type_is_told_what_and_what_was_expected(
+    returned: object, shown: str
+) -> None:
+    result, _ = await run_scripted(
+        SEED_TOPOLOGY, {**seed_scripts(), "AgentA": [lambda request: returned]}
+    )
+    assert not result.success
+    error = result.branch("br_0002").error or ""
+    assert f"scripted reply for 'AgentA' (turn 1) {shown}" in error
+    assert "expected one of Invoke, Terminate, Text, CallTool, RawToolCall, Fail" in error
+    assert "AttributeError" not in (result.error or "")
+
+
+@pytest.mark.parametrize("depth", [65, 100_000])
+async def test_deeply_nested_tool_call_arguments_are_a_named_error(depth: int) -> None:
+    nested = "[" * depth + "]" * depth
+    arguments = '{"invocations": ' + nested + "}"
+    result, _ = await run_scripted(
+        SEED_TOPOLOGY,
+        {**seed_scripts(), "AgentA": [RawToolCall("invoke_agent", arguments)]},
+    )
+    assert not result.success
+    assert "invoke_agent: tool-call arguments nested too deep (limit 64)" in (
+        result.branch("br_0002").error or ""
+    )
+    assert "RecursionError" not in (result.error or "")
+
+
+async def test_nesting_inside_strings_does_not_count() -> None:
+    brackets = "[" * 500
+    result, _ = await run_scripted(
+        SEED_TOPOLOGY,
+        {
+            **seed_scripts(),
+            "AgentA": [
+                RawToolCall(
+                    "invoke_agent",
+                    '{"invocations": [{"agent_name": "Orchestrator", '
+                    f'"request": "Letter from AgentA: M {brackets}"}}]}}',
+                )
+            ],
+        },
+    )
+    assert result.success, result.error
+
+
+@pytest.mark.parametrize("name", ["", "   ", 7, None])
+def test_a_bad_agent_name_is_shown_in_the_error(name: object) -> None:
+    book = ScriptBook({})
+    with pytest.raises(
+        ConfigurationError, match="Agent name must be a non-empty string, got "
+    ) as err:
+        Agent(
+            model_config=ModelConfig(provider="scripted", script=book),
+            name=name,  # type: ignore[arg-type]
+            registry=Registry(),
+        )
+    assert repr(name) in str(err.value)
+
+
+def _depth(value: object) -> int:
+    if isinstance(value, dict):
+        return 1 + max((_depth(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((_depth(v) for v in value), default=0)
+    return 0
+
+
+_json_values = st.recursive(
+    st.one_of(st.none(), st.integers(), st.text(alphabet='[]{}"\\ab', max_size=8)),
+    lambda children: st.one_of(
+        st.lists(children, max_size=2), st.dictionaries(st.text(max_size=3), children, max_size=2)
+    ),
+    max_leaves=80,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=_json_values, extra=st.integers(min_value=0, max_value=80))
+def test_property_the_nesting_check_agrees_with_the_json_depth(value: object, extra: int) -> None:
+    nested: object = value
+    for _ in range(extra):
+        nested = [nested]
+    text = json.dumps(nested)
+    assert _too_deep(text) == (_depth(nested) > MAX_ARGUMENT_DEPTH)

@@ -24,6 +24,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span
 __all__ = [
     "GrpcReceiver",
     "HttpReceiver",
+    "answering_server",
     "closed_port",
     "silent_server",
 ]
@@ -169,3 +170,30 @@ def silent_server() -> Iterator[str]:
         sock.listen(64)
         port = sock.getsockname()[1]
         yield f"http://127.0.0.1:{port}"
+
+
+@contextmanager
+def answering_server(status: int) -> Iterator[str]:
+    """A collector that answers every export with HTTP ``status``: yields its base URL."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            self.send_response(status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        host, port = server.server_address[:2]
+        yield f"http://{host!s}:{port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)

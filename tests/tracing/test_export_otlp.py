@@ -127,11 +127,24 @@ async def test_grpc_collector(otlp_env: pytest.MonkeyPatch) -> None:
     assert receiver.headers[0]["x-team"] == "launch"
 
 
-def test_unknown_protocol_is_a_clear_error(otlp_env: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        ("http/json", "is a valid OTLP protocol, but the OpenTelemetry Python exporters send"),
+        ("thrift", "is not an OTLP protocol branchscope can send; accepted:"),
+    ],
+)
+def test_unsupported_protocols_are_clear_errors_naming_the_accepted_ones(
+    otlp_env: pytest.MonkeyPatch, tmp_path: Path, value: str, says: str
+) -> None:
     otlp_env.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318")
-    otlp_env.setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json")
-    with pytest.raises(ValueError, match=r"OTEL_EXPORTER_OTLP_PROTOCOL='http/json'.*grpc"):
-        Tracer(trace_dir=None)
+    otlp_env.setenv("OTEL_EXPORTER_OTLP_PROTOCOL", value)
+    with pytest.raises(ValueError) as err:
+        Tracer(trace_dir=tmp_path)
+    message = str(err.value)
+    assert f"OTEL_EXPORTER_OTLP_PROTOCOL={value!r}" in message and says in message
+    assert "http/protobuf, grpc" in message
+    assert list(tmp_path.iterdir()) == [], "no trace file for a tracer that was never built"
 
 
 def test_no_collector_without_an_endpoint(otlp_env: pytest.MonkeyPatch) -> None:

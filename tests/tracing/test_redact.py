@@ -180,3 +180,31 @@ def test_property_redaction_is_idempotent_and_total(text: str) -> None:
 @given(prose)
 def test_property_prose_is_unchanged(text: str) -> None:
     assert redact_text(text) == text
+
+
+@settings(max_examples=300)
+@given(
+    before=prose,
+    key=st.sampled_from(["api_key", "password", "Authorization", "client_secret", "X-Api-Key"]),
+    quote_key=st.sampled_from(["", '"', "'"]),
+    space=st.sampled_from(["", " ", "  ", "\t"]),
+    separator=st.sampled_from([":", "="]),
+    quote_value=st.sampled_from(["", '"', "'"]),
+    value=st.text(alphabet=ALNUM + "-_.", min_size=1, max_size=30),
+    after=prose,
+)
+def test_property_values_of_secret_keys_never_survive_text(
+    before: str,
+    key: str,
+    quote_key: str,
+    space: str,
+    separator: str,
+    quote_value: str,
+    value: str,
+    after: str,
+) -> None:
+    secret = value + MARK
+    pair = f"{quote_key}{key}{quote_key}{space}{separator}{space}{quote_value}{secret}{quote_value}"
+    out = redact_text(f"{before} {pair}, {after}")
+    assert MARK not in out
+    assert REDACTED in out

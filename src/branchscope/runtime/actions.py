@@ -7,6 +7,7 @@ The agent's name is passed in by the caller for each step; nothing here keeps st
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias
@@ -138,9 +139,36 @@ def parse_action(call: ToolCall) -> Action:
     raise ActionError(f"unknown coordination tool {call.name!r}")
 
 
+MAX_ARGUMENT_DEPTH = 64
+"""How deeply tool-call arguments may nest objects and arrays."""
+_STRING = re.compile(r'"(?:[^"\\]++|\\.)*+"')
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+def _too_deep(text: str) -> bool:
+    """True when ``text`` nests brackets (outside strings) deeper than the limit; linear."""
+    if text.count("[") + text.count("{") <= MAX_ARGUMENT_DEPTH:
+        return False
+    depth = 0
+    for bracket in _BRACKETS.findall(_STRING.sub("", text)):
+        depth += 1 if bracket in "[{" else -1
+        if depth > MAX_ARGUMENT_DEPTH:
+            return True
+    return False
+
+
 def _json_object(call: ToolCall) -> Mapping[str, Any]:
+    arguments = call.arguments or "{}"
+    if _too_deep(arguments):
+        raise ActionError(
+            f"{call.name}: tool-call arguments nested too deep (limit {MAX_ARGUMENT_DEPTH})"
+        )
     try:
-        value = json.loads(call.arguments or "{}")
+        value = json.loads(arguments)
+    except RecursionError:
+        raise ActionError(
+            f"{call.name}: tool-call arguments nested too deep (limit {MAX_ARGUMENT_DEPTH})"
+        ) from None
     except json.JSONDecodeError as exc:
         raise ActionError(
             f"{call.name} arguments are not valid JSON ({exc.msg} at char {exc.pos}): "

@@ -95,7 +95,7 @@ class Agent:
         registry: Registry | None = AgentRegistry,
     ) -> None:
         if not isinstance(name, str) or not name.strip():
-            raise ConfigurationError("Agent name must be a non-empty string")
+            raise ConfigurationError(f"Agent name must be a non-empty string, got {name!r}")
         if name in RESERVED_NODES:
             raise ConfigurationError(
                 f"Agent name {name!r} is reserved for a topology node kind "

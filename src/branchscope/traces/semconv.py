@@ -65,7 +65,8 @@ RUN_DELIVERED: Final = "branchscope.run.delivered"
 """Whether a non-empty final answer was delivered; written even when content is not."""
 RUN_TOTAL_STEPS: Final = "branchscope.run.total_steps"
 RUN_INTERRUPTED: Final = "branchscope.run.interrupted"
-"""Set on a run span that was ended early because the process was stopping (a signal)."""
+"""True on a run span the tracer ended because the process was interrupted (SIGTERM, Ctrl-C,
+an exception out of the run, interpreter exit) before the runtime finished the run."""
 
 # --- Branch ---------------------------------------------------------------------------------
 BRANCH_ID: Final = "branchscope.branch.id"

@@ -16,6 +16,7 @@ and whatever is still open when the run finishes is ended then.
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -45,9 +46,10 @@ from branchscope.runtime.events import (
 )
 from branchscope.traces import semconv as sc
 
+from ._content import capture
 from ._observer_barriers import BarrierSpans
 from ._observer_calls import CallSpans
-from ._run_state import ContextStack, RunSpans, is_open, set_error
+from ._run_state import ContextStack, RunSpans, interruption, is_open, set_error
 from .redact import redact_text
 
 __all__ = ["TracingObserver"]
@@ -97,22 +99,32 @@ class TracingObserver:
                     type(event).__name__,
                 )
 
-    def close_run(self, run_id: str, *, error: str, time_ns: int | None = None) -> None:
-        """End a run the runtime never finished (cancelled, interrupted) as failed."""
+    def close_run(
+        self, run_id: str, *, error: str, time_ns: int | None = None, interrupted: bool = True
+    ) -> None:
+        """End a run the runtime never finished (cancelled, interrupted) as failed.
+
+        With ``interrupted`` (the default) the run span carries ``branchscope.run.interrupted``
+        and every span still open in it (steps, calls, branches) ends with ``error`` as its
+        ERROR status, so the reader can tell an interrupted run from a failed one.
+        """
         with self._lock:
             run = self._runs.pop(run_id, None)
             if run is None:
                 return
             reason = redact_text(error)
-            run.span.set_attributes({sc.RUN_SUCCESS: False, sc.RUN_ERROR: reason})
+            attributes: dict[str, AttributeValue] = {sc.RUN_SUCCESS: False, sc.RUN_ERROR: reason}
+            if interrupted:
+                attributes[sc.RUN_INTERRUPTED] = True
+            run.span.set_attributes(attributes)
             set_error(run.span, reason, sc.ERROR_TYPE_RUN_CANCELLED)
             self._contexts.detach_run(run.run_id)
-            run.end_leftovers(time_ns)
+            run.end_leftovers(time_ns, interrupted=reason if interrupted else None)
             run.span.end(end_time=time_ns)
 
-    def close_all(self, *, error: str) -> None:
+    def close_all(self, *, error: str, interrupted: bool = True) -> None:
         for run_id in self.open_runs:
-            self.close_run(run_id, error=error)
+            self.close_run(run_id, error=error, interrupted=interrupted)
 
     # --- dispatch -------------------------------------------------------------------------
 
@@ -166,7 +178,7 @@ class TracingObserver:
             sc.RUN_WORKFLOW: event.workflow,
         }
         if self._capture:
-            attributes[sc.RUN_TASK] = redact_text(event.task)
+            attributes[sc.RUN_TASK] = capture(event.task)
         span = self._tracer.start_span(
             sc.SPAN_RUN_PREFIX + event.workflow,
             context=otel_context.get_current(),
@@ -186,12 +198,21 @@ class TracingObserver:
         if event.error:
             attributes[sc.RUN_ERROR] = redact_text(event.error)
         if self._capture and event.final_response is not None:
-            attributes[sc.RUN_FINAL_RESPONSE] = redact_text(event.final_response)
+            attributes[sc.RUN_FINAL_RESPONSE] = capture(event.final_response)
+        # The runtime reports a run it was made to abandon (Ctrl-C, cancellation) from inside
+        # the ``except`` that is handling it: that exception says the run was interrupted.
+        interrupted = None if event.success else interruption(sys.exc_info()[1])
+        if interrupted is not None:
+            attributes[sc.RUN_INTERRUPTED] = True
         span.set_attributes(attributes)
         if not event.success:
-            set_error(span, redact_text(event.error or "the run failed"), sc.ERROR_TYPE_RUN_FAILED)
+            set_error(
+                span,
+                interrupted or redact_text(event.error or "the run failed"),
+                sc.ERROR_TYPE_RUN_CANCELLED if interrupted else sc.ERROR_TYPE_RUN_FAILED,
+            )
         self._contexts.detach_run(run.run_id)
-        run.end_leftovers(event.time_ns)
+        run.end_leftovers(event.time_ns, interrupted=interrupted)
         span.end(end_time=event.time_ns)
 
     # --- branches -------------------------------------------------------------------------

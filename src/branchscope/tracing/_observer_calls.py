@@ -14,7 +14,7 @@ from branchscope.runtime.events import (
 )
 from branchscope.traces import semconv as sc
 
-from ._content import input_messages, output_messages
+from ._content import capture, input_messages, output_messages
 from ._run_state import ContextStack, RunSpans, is_open, set_error
 from .redact import redact_text
 
@@ -105,7 +105,7 @@ class CallSpans:
             sc.STEP_INDEX: event.step_index,
         }
         if self._capture:
-            attributes[sc.GEN_AI_TOOL_CALL_ARGUMENTS] = redact_text(event.arguments)
+            attributes[sc.GEN_AI_TOOL_CALL_ARGUMENTS] = capture(event.arguments)
         span = self._tracer.start_span(
             sc.SPAN_TOOL_PREFIX + event.tool_name,
             context=run.parent(step, run.branches.get(event.branch_id)),
@@ -123,7 +123,7 @@ class CallSpans:
             return
         assert span is not None
         if self._capture and event.result is not None:
-            span.set_attribute(sc.GEN_AI_TOOL_CALL_RESULT, redact_text(event.result))
+            span.set_attribute(sc.GEN_AI_TOOL_CALL_RESULT, capture(event.result))
         if event.error:
             set_error(span, redact_text(event.error), event.error_type or sc.ERROR_TYPE_OTHER)
         span.end(end_time=event.time_ns)

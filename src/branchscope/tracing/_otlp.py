@@ -6,8 +6,12 @@ the protocol, and wraps the exporter so that:
 
 * a collector that is down or slow is reported **once** (one warning naming the endpoint),
   instead of one error per batch;
-* flushes and shutdown wait a bounded time, and stop waiting at all for a collector already
-  known to be failing; spans that cannot be sent are dropped and counted.
+* the whole process waits for a sick collector (refused, silent, failing) at most
+  ``flush_timeout`` in total — one budget shared by every flush and the shutdown, not one per
+  flush — and not at all once the collector is known to fail; spans that cannot be sent are
+  dropped and counted;
+* the warning says what is known: "collector refused the connection", "collector answered
+  503", or "no answer within 3 s — delivery unconfirmed" (the spans may still have arrived).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any, Final
@@ -23,6 +28,7 @@ from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
+from ._otlp_outcome import Outcome, describe_logged, watched_session
 from .redact import redact_text
 
 __all__ = [
@@ -41,6 +47,10 @@ ENV_TRACES_ENDPOINT: Final = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
 ENV_PROTOCOL: Final = "OTEL_EXPORTER_OTLP_PROTOCOL"
 ENV_TRACES_PROTOCOL: Final = "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"
 PROTOCOLS: Final = ("http/protobuf", "grpc")
+_KNOWN_UNSUPPORTED: Final = {
+    "http/json": "a valid OTLP protocol, but the OpenTelemetry Python exporters send only "
+    "http/protobuf or grpc"
+}
 
 # Loggers the OTLP exporters report per-batch failures on; muted inside a guarded export.
 _EXPORTER_LOGGERS: Final = (
@@ -62,9 +72,15 @@ def _protocol_from_env() -> str:
     for name in (ENV_TRACES_PROTOCOL, ENV_PROTOCOL):
         value = os.environ.get(name, "").strip()
         if value:
+            if value in _KNOWN_UNSUPPORTED:
+                raise ValueError(
+                    f"{name}={value!r} is {_KNOWN_UNSUPPORTED[value]}; set it to one of "
+                    f"{', '.join(PROTOCOLS)} (collectors accept both)"
+                )
             if value not in PROTOCOLS:
                 raise ValueError(
-                    f"{name}={value!r} is not supported; use one of {', '.join(PROTOCOLS)}"
+                    f"{name}={value!r} is not an OTLP protocol branchscope can send; "
+                    f"accepted: {', '.join(PROTOCOLS)}"
                 )
             return value
     return "http/protobuf"
@@ -83,11 +99,13 @@ def _endpoint_for_display(protocol: str) -> str:
 def otlp_exporter_from_env() -> GuardedExporter:
     """Build the official OTLP span exporter chosen by ``OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL``.
 
-    ``http/protobuf`` (the default) or ``grpc``; any other value is a ``ValueError`` naming
-    the variable. Everything else is read by the exporter itself.
+    ``http/protobuf`` (the default) or ``grpc``; any other value (``http/json`` included) is a
+    ``ValueError`` naming the variable and the accepted values. Everything else is read by the
+    exporter itself.
     """
     protocol = _protocol_from_env()
     inner: SpanExporter
+    watch = Outcome()
     if protocol == "grpc":
         inner = grpc_span_exporter()
     else:
@@ -95,8 +113,10 @@ def otlp_exporter_from_env() -> GuardedExporter:
             OTLPSpanExporter as HttpExporter,
         )
 
-        inner = HttpExporter()
-    return GuardedExporter(inner, endpoint=_endpoint_for_display(protocol), protocol=protocol)
+        inner = HttpExporter(session=watched_session(watch))
+    return GuardedExporter(
+        inner, endpoint=_endpoint_for_display(protocol), protocol=protocol, outcome=watch
+    )
 
 
 GRPC_INSTALL_HINT: Final = (
@@ -146,10 +166,22 @@ class _MuteInsideExport(logging.Filter):
         return False
 
 
+def _with_loss(known: str) -> str:
+    """The reason, and that the spans are dropped, unless they may well have arrived."""
+    return known if "unconfirmed" in known else f"{known}; unsent spans are dropped"
+
+
 class GuardedExporter(SpanExporter):
     """Wraps an OTLP exporter: reports a failing collector once, never raises, can drop fast."""
 
-    def __init__(self, inner: SpanExporter, *, endpoint: str, protocol: str) -> None:
+    def __init__(
+        self,
+        inner: SpanExporter,
+        *,
+        endpoint: str,
+        protocol: str,
+        outcome: Outcome | None = None,
+    ) -> None:
         self.inner = inner
         self.endpoint = endpoint
         self.protocol = protocol
@@ -157,6 +189,7 @@ class GuardedExporter(SpanExporter):
         """Spans the collector accepted."""
         self.spans_lost = 0
         """Spans that could not be delivered (failed or dropped)."""
+        self._outcome = outcome or Outcome()
         self._healthy: bool | None = None
         self._dropping = False
         self._closed = False
@@ -183,7 +216,8 @@ class GuardedExporter(SpanExporter):
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         if self._dropping or self._closed:
-            self._lost(len(spans), "spans were dropped at shutdown")
+            with self._lock:
+                self.spans_lost += len(spans)
             return SpanExportResult.FAILURE
         with self._lock:
             self._in_flight += 1
@@ -206,8 +240,15 @@ class GuardedExporter(SpanExporter):
             self.spans_sent += len(spans)
         else:
             self._healthy = False
-            self._lost(len(spans), self._mute.first_problem or "the collector did not accept them")
+            with self._lock:
+                self.spans_lost += len(spans)
+            self._report(_with_loss(self.reason() or "the collector did not accept the spans"))
         return result
+
+    def reason(self) -> str | None:
+        """What went wrong with the collector so far, in the user's terms (``None``: nothing
+        known)."""
+        return self._outcome.describe() or describe_logged(self._mute.first_problem)
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
         try:
@@ -230,13 +271,12 @@ class GuardedExporter(SpanExporter):
             self._release_loggers()
 
     def report_stall(self, waited: float) -> None:
-        """Say (once) that shutdown stopped waiting for the collector."""
-        self._report(f"no answer within {waited:g}s; unsent spans are dropped")
-
-    def _lost(self, count: int, reason: str) -> None:
-        with self._lock:
-            self.spans_lost += count
-        self._report(reason)
+        """Say (once) that the process stopped waiting for the collector, and what is known."""
+        known = self.reason()
+        if known is not None:
+            self._report(_with_loss(known))
+        else:
+            self._report(f"no answer within {waited:g} s — delivery unconfirmed")
 
     def _report(self, reason: str) -> None:
         with self._lock:
@@ -244,8 +284,7 @@ class GuardedExporter(SpanExporter):
                 return
             self._reported = True
         _log.warning(
-            "branchscope: could not send spans to the OTLP collector at %s (%s): %s; "
-            "further failures are not reported",
+            "branchscope: OTLP collector at %s (%s): %s; further problems are not reported",
             redact_text(self.endpoint),
             self.protocol,
             redact_text(reason),
@@ -257,21 +296,28 @@ class GuardedExporter(SpanExporter):
 
 
 class OwnedProcessor(SpanProcessor):
-    """A span processor the tracer owns, with bounded flush/shutdown and a silent close.
+    """The collector's span processor: bounded waits from one budget, and a silent close.
 
     It may sit on a provider the user owns: after :meth:`shutdown` it ignores spans quietly
-    (a provider cannot drop a processor). With a ``guard`` (a collector exporter) flushes stop
-    waiting after ``timeout`` seconds, and not at all while the collector is known to fail.
+    (a provider cannot drop a processor). Every wait on the collector (flushes, shutdown)
+    draws on one budget of ``timeout`` seconds for the whole process; a wait that ends with
+    the collector answering is free, one that ends without an answer, or with a failure,
+    spends what it waited. Nothing waits while the collector is known to fail.
     """
 
-    def __init__(
-        self, inner: SpanProcessor, *, guard: GuardedExporter | None = None, timeout: float
-    ) -> None:
+    def __init__(self, inner: SpanProcessor, *, guard: GuardedExporter, timeout: float) -> None:
         self._inner = inner
         self._guard = guard
         self._timeout = timeout
+        self._budget = timeout
         self._closed = False
         self._flusher: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def budget_left(self) -> float:
+        """Seconds the process may still wait for this collector."""
+        return self._budget
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
         if not self._closed:
@@ -281,12 +327,20 @@ class OwnedProcessor(SpanProcessor):
         if not self._closed:
             self._inner.on_end(span)
 
+    def _wait(self, thread: threading.Thread, limit: float) -> bool:
+        """Wait for ``thread`` at most ``limit`` and the budget; True if it finished."""
+        with self._lock:
+            allowed = max(0.0, min(limit, self._budget))
+        began = time.monotonic()
+        thread.join(allowed)
+        finished = not thread.is_alive()
+        if not finished or self._guard.failing:
+            with self._lock:
+                self._budget = max(0.0, self._budget - (time.monotonic() - began))
+        return finished
+
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
-        if self._closed:
-            return False
-        if self._guard is None:
-            return self._inner.force_flush(timeout_millis)
-        if self._guard.failing:
+        if self._closed or self._guard.failing:
             return False
         if self._flusher is not None and self._flusher.is_alive():
             return False  # an earlier flush is still waiting on the collector: don't wait twice
@@ -295,24 +349,21 @@ class OwnedProcessor(SpanProcessor):
             target=self._inner.force_flush, name="branchscope-otlp-flush", daemon=True
         )
         self._flusher.start()
-        self._flusher.join(min(self._timeout, timeout_millis / 1000))
-        return not self._flusher.is_alive() and not self._guard.failing
+        finished = self._wait(self._flusher, timeout_millis / 1000)
+        return finished and not self._guard.failing
 
     def shutdown(self) -> None:
         if self._closed:
             return
         self._closed = True
-        if self._guard is None:
-            self._inner.shutdown()
-            return
         if self._guard.failing:
             self._guard.drop_from_now_on()
         waiter = threading.Thread(
             target=self._inner.shutdown, name="branchscope-otlp-shutdown", daemon=True
         )
         waiter.start()
-        waiter.join(self._timeout)
-        if waiter.is_alive() or self._guard.busy:
+        finished = self._wait(waiter, self._timeout)
+        if not finished or self._guard.busy:
             # Stop retrying and drop the rest; the exporter's shutdown aborts its backoff.
             self._guard.drop_from_now_on()
             self._guard.report_stall(self._timeout)

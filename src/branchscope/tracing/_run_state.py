@@ -20,11 +20,31 @@ from opentelemetry.trace import Span, Status, StatusCode
 
 from branchscope.traces import semconv as sc
 
-__all__ = ["CallKey", "ContextStack", "RunSpans", "StepKey", "ToolKey", "is_open", "set_error"]
+__all__ = [
+    "CallKey",
+    "ContextStack",
+    "RunSpans",
+    "StepKey",
+    "ToolKey",
+    "interruption",
+    "is_open",
+    "set_error",
+]
 
 StepKey: TypeAlias = tuple[str, int]
 CallKey: TypeAlias = tuple[str, int, int]
 ToolKey: TypeAlias = tuple[str, int, str]
+
+
+def interruption(exc: BaseException | None) -> str | None:
+    """Why a run stopped, when ``exc`` says the process or its caller interrupted it."""
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted by Ctrl-C (KeyboardInterrupt)"
+    if isinstance(exc, asyncio.CancelledError):
+        return "interrupted: the run was cancelled (Ctrl-C under asyncio.run, or a timeout)"
+    if isinstance(exc, SystemExit):
+        return f"interrupted by SystemExit({exc.code!r})"
+    return None
 
 
 def set_error(span: Span, message: str, error_type: str) -> None:
@@ -143,12 +163,18 @@ class RunSpans:
                 assert span is not None
                 span.end(end_time=end)
 
-    def end_leftovers(self, time_ns: int | None) -> None:
-        """End whatever the runtime left open, children before parents (not the run span)."""
+    def end_leftovers(self, time_ns: int | None, *, interrupted: str | None = None) -> None:
+        """End whatever the runtime left open, children before parents (not the run span).
+
+        ``interrupted``: why the process stopped the run; open steps, calls and branches end
+        with it as their ERROR status.
+        """
         for branch_id in list(self._finished_by_branch):
             self.take_finished(branch_id)
         for span in (*self.tools.values(), *self.chats.values(), *self.steps.values()):
             if is_open(span):
+                if interrupted is not None:
+                    set_error(span, interrupted, sc.ERROR_TYPE_RUN_CANCELLED)
                 span.end(end_time=time_ns)
         for span in self.barriers.values():
             if is_open(span):
@@ -162,4 +188,6 @@ class RunSpans:
         for span in self.branches.values():
             if is_open(span):
                 span.set_attribute(sc.BRANCH_STATUS, "abandoned")
+                if interrupted is not None:
+                    set_error(span, interrupted, sc.ERROR_TYPE_RUN_CANCELLED)
                 span.end(end_time=time_ns)

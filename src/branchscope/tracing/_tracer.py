@@ -22,8 +22,12 @@ Environment read (constructor arguments win):
   collector; ``OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL`` picks ``http/protobuf`` (default) or
   ``grpc``; headers, timeout, compression and certificates are read by the official exporters;
 * ``OTEL_SERVICE_NAME`` / ``OTEL_RESOURCE_ATTRIBUTES`` — the resource (service name defaults to
-  ``branchscope``); ``OTEL_BSP_*`` — batching; ``OTEL_SPAN_LINK_COUNT_LIMIT`` — if set, caps
-  the links per span (otherwise a barrier keeps a link to every arrival).
+  ``branchscope``); ``OTEL_BSP_*`` — batching towards the collector; ``OTEL_SPAN_LINK_COUNT_LIMIT``
+  — if set, caps the links per span (otherwise a barrier keeps a link to every arrival).
+
+Spans reach the file as they end (:mod:`branchscope.tracing._file_processor`). A run the
+process abandons — Ctrl-C, an exception, SIGTERM (:mod:`branchscope.tracing._signals`),
+interpreter exit — is ended with ERROR status and ``branchscope.run.interrupted=true``.
 
 With ``tracer_provider=`` the tracer uses your provider instead of building one; it still adds
 its file exporter (unless ``trace_dir=None``), and adds a collector exporter only if
@@ -51,9 +55,12 @@ from branchscope import __version__
 from branchscope.runtime.events import RunEvent, RunFinished, RunStarted, observe
 from branchscope.traces import semconv as sc
 
+from . import _signals
+from ._file_processor import FileSpanProcessor
 from ._observer import TracingObserver
 from ._otlp import OwnedProcessor, otlp_endpoint_configured, otlp_exporter_from_env
-from .export import OtlpJsonFileExporter, new_trace_file_path
+from ._run_state import interruption
+from .export import OtlpJsonFileExporter, TracePathError, new_trace_file_path
 
 __all__ = ["ENV_CAPTURE_CONTENT", "Tracer"]
 
@@ -100,6 +107,17 @@ def _batch(exporter: SpanExporter) -> BatchSpanProcessor:
     """A batch processor whose queue fits a wide fan-out, unless ``OTEL_BSP_*`` says else."""
     queue = None if os.environ.get("OTEL_BSP_MAX_QUEUE_SIZE") else _DEFAULT_QUEUE
     return BatchSpanProcessor(exporter, max_queue_size=queue)
+
+
+_FILE_FLUSH_MS = 30_000
+"""How long a flush waits for the trace file's writer thread at most (it is local and fast)."""
+
+
+def _interruption(exc: BaseException | None) -> str:
+    """Why a run the runtime never finished ended, for its span's ERROR status."""
+    if exc is None:
+        return "interrupted: the run was left open when the traced block ended"
+    return interruption(exc) or f"interrupted by {type(exc).__name__}: {exc}"
 
 
 @dataclass(eq=False)
@@ -158,14 +176,17 @@ class Tracer:
         self._provider = tracer_provider or TracerProvider(
             resource=_resource(service_name), span_limits=_span_limits(), shutdown_on_exit=False
         )
-        self._processors: list[OwnedProcessor] = []
+        self._processors: list[OwnedProcessor | FileSpanProcessor] = []
         self._file_exporter: OtlpJsonFileExporter | None = None
-        if trace_dir is not None:
-            self._file_exporter = OtlpJsonFileExporter(new_trace_file_path(trace_dir))
-            self._processors.append(
-                OwnedProcessor(_batch(self._file_exporter), timeout=flush_timeout)
-            )
         self._otlp = otlp_exporter_from_env() if use_otlp else None
+        if trace_dir is not None:  # last, so that no other configuration error leaves a file
+            try:
+                self._file_exporter = OtlpJsonFileExporter(new_trace_file_path(trace_dir))
+            except TracePathError:
+                if self._otlp is not None:
+                    self._otlp.shutdown()
+                raise
+            self._processors.append(FileSpanProcessor(self._file_exporter))
         if self._otlp is not None:
             self._processors.append(
                 OwnedProcessor(_batch(self._otlp), guard=self._otlp, timeout=flush_timeout)
@@ -181,7 +202,9 @@ class Tracer:
         ]
         self._scopes = contextvars.ContextVar(f"branchscope_tracer_{id(self)}", default=())
         self._closed = False
+        self._flush_timeout = flush_timeout
         atexit.register(self.shutdown)
+        _signals.register(self)
 
     # --- properties -----------------------------------------------------------------------
 
@@ -234,11 +257,8 @@ class Tracer:
 
     def _end(self, scope: _Scope, exc: BaseException | None) -> None:
         if scope.open_runs:
-            reason = "run interrupted" if exc is None else f"run interrupted: {exc!r}"
-            if isinstance(exc, KeyboardInterrupt):
-                reason = "run interrupted by KeyboardInterrupt"
             for run_id in sorted(scope.open_runs):
-                self._observer.close_run(run_id, error=reason)
+                self._observer.close_run(run_id, error=_interruption(exc))
             scope.open_runs.clear()
         self.force_flush()
 
@@ -286,25 +306,38 @@ class Tracer:
     def force_flush(self, timeout: float | None = None) -> bool:
         """Write every finished span out now. Waits for a collector at most ``timeout``
         (default ``flush_timeout``) and not at all for one already failing."""
-        millis = 30_000 if timeout is None else max(0, int(timeout * 1000))
+        millis = int((self._flush_timeout if timeout is None else max(0.0, timeout)) * 1000)
         ok = True
         for processor in self._processors:
             try:
-                ok = processor.force_flush(millis) and ok
+                wait = _FILE_FLUSH_MS if isinstance(processor, FileSpanProcessor) else millis
+                ok = processor.force_flush(wait) and ok
             except Exception:
                 ok = False
         return ok
 
-    def shutdown(self) -> None:
-        """End runs still open, flush, close the file and the collector connection (bounded).
+    def interrupt(self, reason: str) -> None:
+        """End every open run as interrupted (``reason`` as its error), then shut down.
 
-        Idempotent; also registered to run at interpreter exit.
+        What the SIGTERM handler calls; usable from your own signal handler too.
+        """
+        self._observer.close_all(error=reason)
+        self.shutdown()
+
+    def shutdown(self) -> None:
+        """End runs still open, write every span, close the file and the collector connection.
+
+        The file gets everything queued (bounded); a collector is waited for at most what is
+        left of ``flush_timeout``. Idempotent; also registered to run at interpreter exit.
         """
         if self._closed:
             return
         self._closed = True
         atexit.unregister(self.shutdown)
-        self._observer.close_all(error="the tracer was shut down before the run finished")
+        _signals.unregister(self)
+        self._observer.close_all(
+            error="interrupted: the tracer was shut down before the run finished"
+        )
         for processor in self._processors:
             with suppress(Exception):
                 processor.shutdown()

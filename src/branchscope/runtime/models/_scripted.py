@@ -96,6 +96,12 @@ class Fail:
 
 ReplyItem: TypeAlias = Invoke | Terminate | Text | RawToolCall | CallTool | Fail
 ReplyFn: TypeAlias = Callable[[ModelRequest], "ReplyItem | Awaitable[ReplyItem]"]
+_REPLY_TYPES: tuple[type, ...] = (Invoke, Terminate, Text, CallTool, RawToolCall, Fail)
+
+
+def _preview(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +199,12 @@ class ScriptedProvider:
         item = entry(request) if callable(entry) else entry
         if inspect.isawaitable(item):
             item = await item
+        if not isinstance(item, _REPLY_TYPES):
+            raise ModelError(
+                f"scripted reply for {request.agent!r} (turn {turn + 1}) returned "
+                f"{type(item).__name__} {_preview(item)}; expected one of "
+                f"{', '.join(t.__name__ for t in _REPLY_TYPES)}"
+            )
         delay = item.latency if item.latency is not None else self._book.delay(request, turn)
         if delay > 0:
             await asyncio.sleep(delay)
