@@ -16,7 +16,7 @@ from branchscope.tui._details import DetailsPanel
 from branchscope.tui._diagnostics_panel import DiagnosticsPanel
 from branchscope.tui._help import HelpScreen
 from branchscope.tui._lanes import Place
-from branchscope.tui._run_list import RunListScreen, RunTable
+from branchscope.tui._run_list import COLUMNS, RunListScreen, RunTable
 from branchscope.tui._run_screen import RunScreen
 from tests.tui._factory import EPOCH_NS, MS, seed_run, swarm_run, trace_set
 from tests.tui._otlp_lines import write_trace
@@ -51,12 +51,26 @@ async def test_run_list_is_newest_first_and_counts_faults() -> None:
     app = TraceViewerApp(traces=_traces())
     async with app.run_test(size=(120, 30)):
         table = app.screen.query_one(RunTable)
-        rows = [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
-        assert [row[-1] for row in rows] == ["run_0002", "run_0001", "run_swarm"]
-        assert rows[0][3] == "✗ failed"
-        assert rows[0][5] == "≠ 1"
-        assert rows[1][3] == "✓ ok"
-        assert rows[1][1] == "2025-03-14 09:26:53"
+        rows = [
+            dict(zip(COLUMNS, (str(cell) for cell in table.get_row_at(i)), strict=True))
+            for i in range(table.row_count)
+        ]
+        assert [row["run id"] for row in rows] == ["run_0002", "run_0001", "run_swarm"]
+        assert rows[0]["outcome"] == "✗ failed"
+        assert rows[0]["mismatches"] == "≠ 1"
+        assert rows[1]["outcome"] == "✓ ok"
+        assert rows[1]["start (UTC)"] == "2025-03-14 09:26:53"
+
+
+@pytest.mark.parametrize("width", [80, 100])
+async def test_a_narrow_run_list_keeps_faults_and_sizes_and_drops_ids_first(width: int) -> None:
+    app = TraceViewerApp(traces=_traces())
+    async with app.run_test(size=(width, 24)):
+        table = app.screen.query_one(RunTable)
+        shown = [str(column.label) for column in table.columns.values()]
+        assert shown[:6] == ["run", "outcome", "errors", "mismatches", "branches", "steps"]
+        assert "run id" not in shown
+        assert sum(column.get_render_width(table) for column in table.columns.values()) <= width
 
 
 async def test_enter_opens_a_run_and_escape_goes_back() -> None:
@@ -101,7 +115,7 @@ async def test_a_mismatch_run_opens_on_the_mismatch_and_says_who_ran_and_who_was
         details = _details(app)
         assert "validated as AgentC  ≠ identity mismatch: AgentA ran, checked as AgentC" in details
         lane = screen.timeline.render_line(2).text
-        assert "br_0001 AgentA" in lane and "≠AgentA as AgentC" in lane
+        assert "br_0001 AgentA" in lane and "≠AgentA as A" in lane
 
 
 async def test_choosing_a_diagnostic_jumps_to_its_place() -> None:
@@ -151,9 +165,9 @@ async def test_zoom_and_pan_change_the_visible_window() -> None:
         assert timeline.zoom == 2
         assert timeline.axis.span_ns == -(-whole // 4)
         before = timeline.axis.view_start_ns
-        await pilot.press("l")
+        await pilot.press("L")
         assert timeline.axis.view_start_ns > before
-        await pilot.press(*["left"] * 8)
+        await pilot.press(*["H"] * 8)
         assert timeline.axis.view_start_ns == start
         await pilot.press("minus")
         assert timeline.zoom == 1

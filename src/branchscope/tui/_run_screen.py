@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
+from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
@@ -22,44 +23,90 @@ from branchscope.tui._details import DetailsPanel
 from branchscope.tui._diagnostics_panel import DiagnosticsPanel, ordered
 from branchscope.tui._format import format_duration, format_utc
 from branchscope.tui._lanes import Place
+from branchscope.tui._theme import Ink, default_ink, ink_of
 from branchscope.tui._timeline import Timeline
 
-__all__ = ["RunScreen", "run_outcome", "run_summary"]
+__all__ = [
+    "RunScreen",
+    "root_cause",
+    "run_cause_line",
+    "run_headline",
+    "run_id_line",
+    "run_outcome",
+    "run_summary",
+]
 
 
-def run_outcome(run: RunView, *, short: bool = False) -> Text:
+def run_outcome(run: RunView, *, short: bool = False, ink: Ink | None = None) -> Text:
     """``✓ succeeded`` / ``✗ failed`` / ``… no outcome``: a glyph, not only a colour."""
+    ink = ink or default_ink()
     if run.success is True:
-        return Text("✓ ok" if short else "✓ succeeded", style="bold #87d787")
+        return Text("✓ ok" if short else "✓ succeeded", style=ink.good + Style(bold=True))
     if run.success is False:
-        return Text("✗ failed", style="bold #ff5f87")
-    return Text("… none" if short else "… no outcome", style="bold #ffd75f")
+        return Text("✗ failed", style=ink.bad)
+    return Text("… none" if short else "… no outcome", style=ink.warn)
 
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}es" if word.endswith("ch") else f"{n} {word}s"
 
 
-def run_summary(run: RunView, mismatches: int | None = None) -> Text:
-    """The run's header: how it ended and how broken; when and which; its error or answer.
+def root_cause(run: RunView) -> str | None:
+    """What went wrong, in the user's terms: the first agent that failed and its error.
+
+    Barrier failures are consequences; they are in the diagnostics. Falls back to the run's
+    own error when no step failed (a timeout, a missing agent)."""
+    failed = [s for s in run.steps if s.failed]
+    if failed:
+        step = min(failed, key=lambda s: (s.span.end_ns, s.span.start_ns))
+        who = step.agent or step.span.name
+        where = f" on {step.branch_id}" if step.branch_id else ""
+        error = step.error or step.span.status_message or "failed"
+        if step.identity_mismatch:
+            return f"{who}{where} was validated as {step.validated_agent}: {error}"
+        return f"{who}{where}: {error}"
+    return run.error
+
+
+def run_headline(run: RunView, mismatches: int | None = None, ink: Ink | None = None) -> Text:
+    """The run's first header line: name, outcome, duration, sizes and fault counts.
 
     ``mismatches`` is the count diagnostics found (they also read error texts); without it,
     the count from identity attributes."""
-    text = Text.assemble((run.label, "bold"), "  ", run_outcome(run))
-    text.append(f"  {format_duration(run.duration_ns)} · ")
-    text.append(f"{_plural(len(run.branches), 'branch')} · {_plural(len(run.steps), 'step')}")
+    ink = ink or default_ink()
+    text = Text.assemble((run.label, "bold"), "  ", run_outcome(run, ink=ink))
+    text.append(f"  {format_duration(run.duration_ns)}")
     if run.error_count:
-        text.append(f" · {_plural(run.error_count, 'error')}", style="bold #ff5f87")
+        text.append(f" · {_plural(run.error_count, 'error')}", style=ink.bad)
     found = run.mismatch_count if mismatches is None else mismatches
     if found:
-        text.append(f" · ≠ {_plural(found, 'mismatch')}", style="bold #ff5f87")
-    ident = run.run_id or run.trace_id
-    text.append(f"\n{ident} · started {format_utc(run.start_ns)} UTC", style="#a8a8a8")
-    if run.error:
-        text.append(f"\n✗ {run.error}", style="#ff5f87")
-    elif run.final_response:
-        text.append(f"\n→ {run.final_response}", style="#a8a8a8")
+        text.append(f" · ≠ {_plural(found, 'mismatch')}", style=ink.bad)
+    text.append(f" · {_plural(len(run.branches), 'branch')} · {_plural(len(run.steps), 'step')}")
     return text
+
+
+def run_cause_line(run: RunView, ink: Ink | None = None) -> Text:
+    """The second header line: the root cause of a failure, else the final answer."""
+    ink = ink or default_ink()
+    cause = root_cause(run) if run.success is not True else None
+    if cause:
+        return Text(f"✗ {cause}", style=ink.bad)
+    if run.final_response:
+        return Text(f"→ {run.final_response}", style=ink.muted)
+    return Text("")
+
+
+def run_id_line(run: RunView, ink: Ink | None = None) -> Text:
+    ink = ink or default_ink()
+    ident = run.run_id or run.trace_id
+    return Text(f"{ident} · started {format_utc(run.start_ns)} UTC", style=ink.muted)
+
+
+def run_summary(run: RunView, mismatches: int | None = None, ink: Ink | None = None) -> Text:
+    """The whole header as one text (headline, cause, ids), e.g. for tests and logs."""
+    return Text("\n").join(
+        [run_headline(run, mismatches, ink), run_cause_line(run, ink), run_id_line(run, ink)]
+    )
 
 
 class RunScreen(Screen[None]):
@@ -73,22 +120,24 @@ class RunScreen(Screen[None]):
         Binding("t", "focus_timeline", "Timeline", show=False),
     ]
 
+    # The header never wraps (each line is cut with an ellipsis); the timeline takes the
+    # rows its lanes need, up to most of the screen; the panels hug their content.
     DEFAULT_CSS = """
-    RunScreen #summary {
-        height: auto;
-        max-height: 3;
-        padding: 0 1;
-        background: $panel;
+    RunScreen #summary { height: auto; padding: 0 1; background: $panel; }
+    RunScreen #summary > Static {
+        height: 1; text-wrap: nowrap; text-overflow: ellipsis; width: 1fr;
     }
-    RunScreen Timeline { height: auto; max-height: 60%; min-height: 3; }
-    RunScreen #panels { height: 1fr; min-height: 7; }
+    RunScreen Timeline { height: auto; max-height: 70%; min-height: 2; }
+    RunScreen #panels { height: 1fr; min-height: 5; }
     RunScreen #panels > * {
         width: 1fr;
+        height: auto;
+        max-height: 100%;
         border: round $primary-background-lighten-2;
         border-title-color: $text-muted;
+        background: $surface;
     }
     RunScreen #panels > *:focus-within { border: round $primary; }
-    RunScreen #panels > * { background: $surface; }
     """
 
     def __init__(self, run: RunView, diagnostics: Sequence[Diagnostic]) -> None:
@@ -102,15 +151,31 @@ class RunScreen(Screen[None]):
         self.diagnostics_panel = DiagnosticsPanel(self.diagnostics, id="diagnostics")
 
     def compose(self) -> ComposeResult:
-        mismatches = sum(1 for d in self.diagnostics if d.kind == "identity_mismatch")
-        yield Static(run_summary(self.run, mismatches), id="summary")
+        with Vertical(id="summary"):
+            yield Static(id="headline")
+            yield Static(id="cause")
+            yield Static(id="ids")
         yield self.timeline
         with Horizontal(id="panels"):
             yield self.diagnostics_panel
             yield self.details
         yield Footer()
 
+    def _paint_header(self) -> None:
+        ink = ink_of(self.app)
+        mismatches = sum(1 for d in self.diagnostics if d.kind == "identity_mismatch")
+        self.query_one("#headline", Static).update(run_headline(self.run, mismatches, ink))
+        self.query_one("#cause", Static).update(run_cause_line(self.run, ink))
+        self.query_one("#ids", Static).update(run_id_line(self.run, ink))
+
+    def _theme_changed(self) -> None:
+        self._paint_header()
+        self.details.restyle(ink_of(self.app))
+        self.diagnostics_panel.restyle(ink_of(self.app))
+
     def on_mount(self) -> None:
+        self._theme_changed()
+        self.watch(self.app, "theme", self._theme_changed, init=False)
         count = len(self.diagnostics)
         self.diagnostics_panel.border_title = f"Diagnostics ({count})" if count else "Diagnostics"
         self.details.border_title = "Details"

@@ -25,18 +25,23 @@ from textual.strip import Strip
 
 from branchscope.traces.model import RunView
 from branchscope.tui._axis import MAX_ZOOM, TimeAxis
-from branchscope.tui._glyphs import Cell, axis_cells, lane_cells, lane_label, lane_marker
+from branchscope.tui._glyphs import Cell, Role, axis_cells, lane_cells, lane_label, lane_marker
 from branchscope.tui._lanes import Lane, LaneItem, Place, TimelineModel, build_timeline
-from branchscope.tui._palette import assign_colors, cell_style
+from branchscope.tui._palette import ROLE_CLASSES, assign_colors, cell_style
 
 __all__ = ["Timeline"]
 
 _SEPARATOR = "│"
-_SELECTED_ROW_BG = Style(bgcolor="#2a2a3a")
-_SELECTED_ITEM = Style(reverse=True, bold=True)
-_LABEL_STYLE = Style(color="#d0d0d0")
-_MARKER_STYLE = Style(color="#ff5f87", bold=True)
-_RULER_LABEL = Style(color="#8a8a8a", italic=True)
+_END_MARGIN = 18
+"""Columns left free after the run's end at the default zoom, for barrier counts and notes."""
+_CHROME_CLASSES = (
+    "timeline--label",
+    "timeline--marker",
+    "timeline--ruler",
+    "timeline--cursor-row",
+    "timeline--cursor-item",
+    "timeline--critical",
+)
 
 
 class Timeline(ScrollView, can_focus=True):
@@ -45,8 +50,10 @@ class Timeline(ScrollView, can_focus=True):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up,k", "cursor_up", "Lane up", show=False),
         Binding("down,j", "cursor_down", "Lane down", show=False),
-        Binding("left,h", "left", "Pan/prev", show=False),
-        Binding("right,l", "right", "Pan/next", show=False),
+        Binding("left,h", "left", "Prev item", show=False),
+        Binding("right,l", "right", "Next item", show=False),
+        Binding("shift+left,H", "pan(-1)", "Pan left", show=False),
+        Binding("shift+right,L", "pan(1)", "Pan right", show=False),
         Binding("pageup", "page_up", "Page up", show=False),
         Binding("pagedown", "page_down", "Page down", show=False),
         Binding("home,g", "first", "First lane", show=False),
@@ -58,11 +65,35 @@ class Timeline(ScrollView, can_focus=True):
         Binding("0", "reset_zoom", "Fit", show=False),
     ]
 
+    COMPONENT_CLASSES: ClassVar[set[str]] = {*ROLE_CLASSES.values(), *_CHROME_CLASSES}
+
     DEFAULT_CSS = """
     Timeline {
         overflow-x: hidden;
         overflow-y: auto;
         background: $surface;
+        & > .timeline--idle { color: $foreground 35%; }
+        & > .timeline--link { color: $foreground 55%; }
+        & > .timeline--link-failed { color: $text-error; }
+        & > .timeline--fork { color: $foreground; text-style: bold; }
+        & > .timeline--join { color: $foreground; text-style: bold; }
+        & > .timeline--join-failed { color: $text-error; text-style: bold; }
+        & > .timeline--bar-failed { background: $error-darken-1; color: white; text-style: bold; }
+        & > .timeline--bar-mismatch {
+            background: $error-lighten-1; color: black; text-style: bold underline;
+        }
+        & > .timeline--barrier { color: $foreground; text-style: bold; }
+        & > .timeline--barrier-failed { color: $text-error; text-style: bold; }
+        & > .timeline--barrier-open { color: $text-warning; text-style: bold; }
+        & > .timeline--note { color: $text-error; text-style: bold; }
+        & > .timeline--tick { color: $foreground 40%; }
+        & > .timeline--tick-label { color: $foreground 70%; }
+        & > .timeline--label { color: $foreground; }
+        & > .timeline--marker { color: $text-error; text-style: bold; }
+        & > .timeline--ruler { color: $foreground 60%; text-style: italic; }
+        & > .timeline--cursor-row { background: $primary 25%; }
+        & > .timeline--cursor-item { text-style: reverse bold; }
+        & > .timeline--critical { color: $text-warning; text-style: bold; }
     }
     """
 
@@ -98,6 +129,8 @@ class Timeline(ScrollView, can_focus=True):
         self.model: TimelineModel = build_timeline(run)
         self._colors = assign_colors(a for lane in self.model.lanes for a in lane.agents)
         self._axis = TimeAxis.fit(self.model.start_ns, self.model.end_ns, 1)
+        self._roles: dict[Role, Style] = {}
+        self._chrome: dict[str, Style] = {}
         self._rows: LRUCache[tuple[object, ...], list[Cell]] = LRUCache(512)
         self._strips: LRUCache[tuple[object, ...], Strip] = LRUCache(512)
         self._label_width = min(
@@ -129,11 +162,42 @@ class Timeline(ScrollView, can_focus=True):
 
     def on_resize(self, event: events.Resize) -> None:
         self.virtual_size = Size(0, max(1, len(self.model.lanes)) + 1)
-        self._axis = self._axis.resized(self.plot_width)
+        width = self.plot_width
+        margin = min(_END_MARGIN, width // 4)
+        total = max(1, self.model.end_ns - self.model.start_ns)
+        padded_end = self.model.end_ns + total * margin // max(1, width - margin)
+        self._axis = self._axis.resized(width, padded_end)
         self._forget()
 
     def on_mount(self) -> None:
         self.virtual_size = Size(0, max(1, len(self.model.lanes)) + 1)
+        self.watch(self.app, "theme", self._theme_changed, init=False)
+        self._load_styles()
+
+    def _theme_changed(self) -> None:
+        self.call_after_refresh(self._restyle)
+
+    def _restyle(self) -> None:
+        self._load_styles()
+        self._forget()
+
+    def _load_styles(self) -> None:
+        """Resolve the component classes into Rich styles (only colours set by the theme)."""
+        self._rich_style_cache.clear()
+        self._roles = {role: self._component(name) for role, name in ROLE_CLASSES.items()}
+        self._chrome = {name: self._component(name) for name in _CHROME_CLASSES}
+
+    def _component(self, name: str) -> Style:
+        styles = self.get_component_styles(name)
+        full = self.get_component_rich_style(name)
+        return Style(
+            color=full.color if styles.has_rule("color") else None,
+            bgcolor=full.bgcolor if styles.has_rule("background") else None,
+            bold=full.bold if styles.has_rule("text_style") else None,
+            italic=full.italic if styles.has_rule("text_style") else None,
+            underline=full.underline if styles.has_rule("text_style") else None,
+            reverse=full.reverse if styles.has_rule("text_style") else None,
+        )
 
     def _forget(self) -> None:
         self._strips.clear()
@@ -215,21 +279,30 @@ class Timeline(ScrollView, can_focus=True):
         self.selection = Place(len(self.model.lanes) - 1, None)
 
     def _step(self, delta: int) -> None:
-        current = self.selection
-        assert current.item is not None
-        self.selection = Place(current.row, current.item + delta)
+        """Move to the neighbouring item; from the lane itself, to the first (or last)
+        item in view, so arrows work at any zoom without pressing Enter first."""
+        lane, current = self.lane, self.selection
+        if lane is None or not lane.items:
+            return
+        if current.item is not None:
+            self.selection = Place(current.row, current.item + delta)
+            return
+        axis = self._axis
+        seen = [
+            i
+            for i, it in enumerate(lane.items)
+            if it.end_ns >= axis.view_start_ns and it.start_ns <= axis.view_end_ns
+        ] or list(range(len(lane.items)))
+        self.selection = Place(current.row, seen[0] if delta > 0 else seen[-1])
 
     def action_left(self) -> None:
-        if self.selection.item is None:
-            self.pan(-max(1, self.plot_width // 4))
-        else:
-            self._step(-1)
+        self._step(-1)
 
     def action_right(self) -> None:
-        if self.selection.item is None:
-            self.pan(max(1, self.plot_width // 4))
-        else:
-            self._step(1)
+        self._step(1)
+
+    def action_pan(self, direction: int) -> None:
+        self.pan(direction * max(1, self.plot_width // 4))
 
     def action_select(self) -> None:
         """Step into the lane's items, starting with the first one in view."""
@@ -290,7 +363,8 @@ class Timeline(ScrollView, can_focus=True):
         row = round(self.scroll_offset.y) + y - 1
         if not self.model.lanes and y == 1:
             note = f" No branch or step spans in this trace ({len(self.run.spans)} spans)."
-            return Strip([Segment(note, base + _RULER_LABEL)]).crop_extend(0, width, base)
+            ruler = base + self._chrome.get("timeline--ruler", Style())
+            return Strip([Segment(note, ruler)]).crop_extend(0, width, base)
         if not 0 <= row < len(self.model.lanes):
             return Strip.blank(width, base)
         selected = self.selection if self.selection.row == row else None
@@ -305,25 +379,29 @@ class Timeline(ScrollView, can_focus=True):
         axis = self._axis
         note = f"{axis.factor}×" if axis.zoom else "fit"
         head = f" time {note}"[: self.label_width]
-        segments = [Segment(f"{head:<{self.label_width}}", base + _RULER_LABEL)]
-        segments.append(Segment(_SEPARATOR, base + cell_style("tick", None)))
+        ruler = base + self._chrome.get("timeline--ruler", Style())
+        segments = [Segment(f"{head:<{self.label_width}}", ruler)]
+        segments.append(Segment(_SEPARATOR, base + cell_style("tick", None, roles=self._roles)))
         segments.extend(self._plot_segments(axis_cells(axis), None, base, None))
         return Strip(segments)
 
     def _lane_segments(self, row: int, selected: Place | None, base: Style) -> Iterator[Segment]:
         lane = self.model.lanes[row]
         text = lane_label(lane, self.label_width)
-        label_style = base + _LABEL_STYLE
+        chrome = self._chrome
+        label_style = base + chrome.get("timeline--label", Style())
         if selected is not None:
             label_style += Style(reverse=True) if self.has_focus else Style(underline=True)
         marker = lane_marker(lane)
         if marker and text.endswith(marker):
             yield Segment(text[:-1], label_style)
-            yield Segment(marker, label_style + _MARKER_STYLE)
+            yield Segment(marker, label_style + chrome.get("timeline--marker", Style()))
         else:
             yield Segment(text, label_style)
-        yield Segment(_SEPARATOR, base + cell_style("tick", None))
-        row_base = base + _SELECTED_ROW_BG if selected is not None else base
+        yield Segment(_SEPARATOR, base + cell_style("tick", None, roles=self._roles))
+        row_base = base
+        if selected is not None:
+            row_base += chrome.get("timeline--cursor-row", Style())
         item = None if selected is None else selected.item
         yield from self._plot_segments(self._cells(row), item, row_base, selected)
 
@@ -340,9 +418,9 @@ class Timeline(ScrollView, can_focus=True):
                 if run_text:
                     yield Segment("".join(run_text), run_style)
                 run_key, run_text = key, []
-                run_style = base + cell_style(cell.role, cell.agent, self._colors)
+                run_style = base + cell_style(cell.role, cell.agent, self._colors, self._roles)
                 if chosen:
-                    run_style += _SELECTED_ITEM
+                    run_style += self._chrome.get("timeline--cursor-item", Style())
             run_text.append(cell.char)
         if run_text:
             yield Segment("".join(run_text), run_style)
