@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -67,3 +68,36 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as caught:
         main(["frobnicate"])
     assert caught.value.code == 2
+
+
+@pytest.mark.parametrize(
+    ("make", "reason"),
+    [
+        (lambda d: d / "missing.jsonl", "missing.jsonl: no such file or directory"),
+        (lambda d: d, "no .jsonl or .json files in it"),
+        (
+            lambda d: _write(d / "img.jsonl", _PNG + bytes(range(256)) * 40),
+            "img.jsonl:1: not UTF-8",
+        ),
+        (lambda d: _write(d / "other.json", b'{"hello": 1}\n'), "other.json: no trace spans"),
+    ],
+    ids=["missing", "empty-folder", "binary", "not-a-trace"],
+)
+def test_view_refuses_unusable_input_in_one_line_without_opening_the_screen(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    make: Callable[[Path], Path],
+    reason: str,
+) -> None:
+    assert main(["view", str(make(tmp_path))]) == 2  # the app would block here if it opened
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1
+    assert err.startswith("branchscope view: ") and reason in err
+
+
+_PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path

@@ -45,6 +45,12 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         help=f"files or directories (default: ./{DEFAULT_TRACE_DIR}/)",
     )
+    view.add_argument(
+        "--dir",
+        type=Path,
+        default=None,
+        help="where the Screenshot command saves (default: the current directory)",
+    )
     check = sub.add_parser(
         "check",
         help="list coordination faults found in traces; exit 1 if any is an error",
@@ -85,7 +91,7 @@ def _demo(args: argparse.Namespace) -> int:
     if args.view and tracer.trace_file is not None:
         from .tui import run_viewer
 
-        run_viewer([tracer.trace_file])
+        run_viewer([tracer.trace_file], open_single_run=True)
     return 0 if result.success else 1
 
 
@@ -102,9 +108,23 @@ def _paths(args: argparse.Namespace) -> list[Path]:
 
 
 def _view(args: argparse.Namespace) -> int:
+    from .traces import load_traces
     from .tui import run_viewer
 
-    run_viewer(_paths(args))
+    paths = _paths(args)
+    traces = load_traces(paths)
+    if not traces.runs:  # say why on one line; opening an empty screen helps nobody
+        if traces.problems:
+            more = len(traces.problems) - 1
+            reason = str(traces.problems[0]) + (f" (and {more} more problems)" if more else "")
+        else:
+            read = ", ".join(str(p) for p in traces.files or paths)
+            reason = f"{read}: no trace spans in it (expected OTLP/JSON lines)"
+        print(f"branchscope view: {reason}", file=sys.stderr)
+        return 2
+    for problem in traces.problems:
+        print(f"skipped {problem}", file=sys.stderr)
+    run_viewer(traces=traces, screenshot_dir=args.dir)
     return 0
 
 

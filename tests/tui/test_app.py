@@ -234,13 +234,33 @@ async def test_command_palette_offers_error_jumps_and_zoom() -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("enter")
         screen = _run_screen(app)
-        titles = {c.title for c in app.get_system_commands(screen)}
-        assert {"Jump to next error", "Zoom in", "Zoom out", "Zoom to fit", "Keys"} <= titles
+        titles = [c.title for c in app.get_system_commands(screen)]
+        assert len(titles) == len(set(titles)), titles
+        assert {"Jump to next error", "Zoom in", "Zoom out", "Zoom to fit", "Help"} <= set(titles)
         await pilot.press("ctrl+p", *"zoom in")
         await pilot.pause()
         await pilot.press("enter")
         await pilot.pause()
         assert screen.timeline.zoom == 1
+
+
+async def test_screenshot_is_saved_in_the_chosen_folder_and_says_where(tmp_path: Path) -> None:
+    app = TraceViewerApp(traces=_traces(), screenshot_dir=tmp_path / "shots")
+    async with app.run_test(size=(80, 24)) as pilot:
+        saved = app.save_screenshot_here()
+        await pilot.pause()
+        assert saved.parent == tmp_path / "shots" and saved.suffix == ".svg"
+        assert saved.read_text(encoding="utf-8").startswith("<svg")
+        assert [n.message for n in app._notifications] == [f"Screenshot saved to {saved}"]
+
+
+async def test_a_single_run_opens_straight_away_when_asked() -> None:
+    app = TraceViewerApp(traces=trace_set(seed_run()), open_single_run=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert _run_screen(app).run.run_id == "run_0001"
+        await pilot.press("escape")
+        assert isinstance(app.screen, RunListScreen)
 
 
 async def test_loading_paths_in_a_worker_reports_bad_lines_and_keeps_the_rest(
