@@ -41,6 +41,8 @@ Role: TypeAlias = Literal[
     "note",
     "tick",
     "tick_label",
+    "critical",
+    "bar_critical",
 ]
 
 

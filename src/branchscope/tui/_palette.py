@@ -61,6 +61,8 @@ ROLE_CLASSES: Final[dict[Role, str]] = {
         "note",
         "tick",
         "tick_label",
+        "critical",
+        "bar_critical",
     )
 }
 """The component class that styles each glyph role (colours come from the theme)."""
@@ -104,6 +106,7 @@ def cell_style(
 ) -> Style:
     """Style for a glyph of ``role``: step bars take their agent's colour, the other roles
     the theme's style from ``roles`` (the timeline's component classes)."""
-    if role == "bar":
-        return bar_style((colors or {}).get(agent or "") or agent_color(agent))
+    if role in ("bar", "bar_critical"):
+        bar = bar_style((colors or {}).get(agent or "") or agent_color(agent))
+        return bar + (roles or {}).get(role, Style()) if role == "bar_critical" else bar
     return (roles or {}).get(role, Style())

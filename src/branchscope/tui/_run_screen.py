@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
+from rich.console import RenderableType
 from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
@@ -17,14 +18,16 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from branchscope.traces.critical_path import barrier_wait
 from branchscope.traces.diagnostics import Diagnostic
-from branchscope.traces.model import RunView
+from branchscope.traces.model import BarrierView, RunView
 from branchscope.tui._details import DetailsPanel
 from branchscope.tui._diagnostics_panel import DiagnosticsPanel, ordered
 from branchscope.tui._format import format_duration, format_utc
 from branchscope.tui._lanes import Place
 from branchscope.tui._theme import Ink, default_ink, ink_of
 from branchscope.tui._timeline import Timeline
+from branchscope.tui._wait_view import describe_wait
 
 __all__ = [
     "RunScreen",
@@ -148,6 +151,7 @@ class RunScreen(Screen[None]):
         self._note: tuple[Place, Diagnostic] | None = None
         self.timeline = Timeline(run, id="timeline")
         self.details = DetailsPanel(run, id="details")
+        self.details.barrier_extra = self._wait_of
         self.diagnostics_panel = DiagnosticsPanel(self.diagnostics, id="diagnostics")
 
     def compose(self) -> ComposeResult:
@@ -161,11 +165,18 @@ class RunScreen(Screen[None]):
             yield self.details
         yield Footer()
 
+    def _wait_of(self, barrier: BarrierView) -> RenderableType:
+        wait = barrier_wait(self.run, barrier)
+        return describe_wait(self.run, wait, self.timeline.critical, ink=self.details.ink)
+
     def _paint_header(self) -> None:
         ink = ink_of(self.app)
         mismatches = sum(1 for d in self.diagnostics if d.kind == "identity_mismatch")
         self.query_one("#headline", Static).update(run_headline(self.run, mismatches, ink))
-        self.query_one("#cause", Static).update(run_cause_line(self.run, ink))
+        cause = self.query_one("#cause", Static)
+        line = run_cause_line(self.run, ink)
+        cause.update(line)
+        cause.display = bool(line.plain)
         self.query_one("#ids", Static).update(run_id_line(self.run, ink))
 
     def _theme_changed(self) -> None:

@@ -23,6 +23,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from branchscope.traces.critical_path import PathSegment, critical_path
 from branchscope.traces.model import RunView
 from branchscope.tui._axis import MAX_ZOOM, TimeAxis
 from branchscope.tui._glyphs import Cell, Role, axis_cells, lane_cells, lane_label, lane_marker
@@ -40,7 +41,6 @@ _CHROME_CLASSES = (
     "timeline--ruler",
     "timeline--cursor-row",
     "timeline--cursor-item",
-    "timeline--critical",
 )
 
 
@@ -63,6 +63,7 @@ class Timeline(ScrollView, can_focus=True):
         Binding("plus,equals_sign", "zoom(1)", "Zoom in", key_display="+"),
         Binding("minus", "zoom(-1)", "Zoom out", key_display="-"),
         Binding("0", "reset_zoom", "Fit", show=False),
+        Binding("p", "toggle_critical", "Critical path"),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {*ROLE_CLASSES.values(), *_CHROME_CLASSES}
@@ -94,6 +95,7 @@ class Timeline(ScrollView, can_focus=True):
         & > .timeline--cursor-row { background: $primary 25%; }
         & > .timeline--cursor-item { text-style: reverse bold; }
         & > .timeline--critical { color: $text-warning; text-style: bold; }
+        & > .timeline--bar-critical { text-style: bold underline; }
     }
     """
 
@@ -102,6 +104,9 @@ class Timeline(ScrollView, can_focus=True):
 
     zoom: reactive[int] = reactive(0, init=False)
     """Zoom level: each level halves the visible time span."""
+
+    show_critical: reactive[bool] = reactive(False, init=False)
+    """Whether the critical path is highlighted (``p``)."""
 
     class SelectionChanged(Message):
         """The cursor moved to another lane or item."""
@@ -127,6 +132,13 @@ class Timeline(ScrollView, can_focus=True):
         super().__init__(name=name, id=id, classes=classes)
         self.run = run
         self.model: TimelineModel = build_timeline(run)
+        self.critical = critical_path(run)
+        """The run's critical path, highlighted with ``p``."""
+        rows = {lane.branch_id: row for row, lane in enumerate(self.model.lanes)}
+        self._critical_rows: dict[int, list[PathSegment]] = {}
+        for segment in self.critical:
+            if segment.branch_id in rows:
+                self._critical_rows.setdefault(rows[segment.branch_id], []).append(segment)
         self._colors = assign_colors(a for lane in self.model.lanes for a in lane.agents)
         self._axis = TimeAxis.fit(self.model.start_ns, self.model.end_ns, 1)
         self._roles: dict[Role, Style] = {}
@@ -318,6 +330,12 @@ class Timeline(ScrollView, can_focus=True):
             raise SkipAction()
         self.selection = Place(self.selection.row, None)
 
+    def action_toggle_critical(self) -> None:
+        self.show_critical = not self.show_critical
+
+    def watch_show_critical(self) -> None:
+        self._forget()
+
     def action_zoom(self, delta: int) -> None:
         self.zoom += delta
 
@@ -368,7 +386,7 @@ class Timeline(ScrollView, can_focus=True):
         if not 0 <= row < len(self.model.lanes):
             return Strip.blank(width, base)
         selected = self.selection if self.selection.row == row else None
-        key = (row, self._axis, self.label_width, selected, self.has_focus)
+        key = (row, self._axis, self.label_width, selected, self.has_focus, self.show_critical)
         strip = self._strips.get(key)
         if strip is None:
             strip = Strip(list(self._lane_segments(row, selected, base)))
@@ -403,7 +421,25 @@ class Timeline(ScrollView, can_focus=True):
         if selected is not None:
             row_base += chrome.get("timeline--cursor-row", Style())
         item = None if selected is None else selected.item
-        yield from self._plot_segments(self._cells(row), item, row_base, selected)
+        cells = self._cells(row)
+        if self.show_critical and row in self._critical_rows:
+            cells = self._on_path(cells, self._critical_rows[row])
+        yield from self._plot_segments(cells, item, row_base, selected)
+
+    def _on_path(self, cells: list[Cell], segments: list[PathSegment]) -> list[Cell]:
+        """Mark the cells of a lane that lie on the critical path (role ``critical``)."""
+        marked = list(cells)
+        for segment in segments:
+            span = self._axis.cells(segment.start_ns, segment.end_ns)
+            if span is None:
+                continue
+            for col in range(*span):
+                cell = marked[col]
+                if cell.role in ("idle", "empty", "link"):
+                    marked[col] = cell._replace(char="━", role="critical")
+                elif cell.role == "bar":
+                    marked[col] = cell._replace(role="bar_critical")
+        return marked
 
     def _plot_segments(
         self, cells: list[Cell], item: int | None, base: Style, selected: Place | None
