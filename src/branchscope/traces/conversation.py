@@ -106,6 +106,10 @@ def _tool_parts(span: SpanRecord) -> list[MessagePart]:
     parts: list[MessagePart] = []
     arguments = a.get(sc.GEN_AI_TOOL_CALL_ARGUMENTS)
     if isinstance(arguments, str):
+        try:  # the same spacing as arguments inside messages
+            arguments = _text(json.loads(arguments))
+        except ValueError:
+            pass
         parts.append(MessagePart("tool_call", arguments, name))
     result = a.get(sc.GEN_AI_TOOL_CALL_RESULT)
     if isinstance(result, str):

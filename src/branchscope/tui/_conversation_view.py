@@ -71,5 +71,6 @@ def describe_conversation(
     if talk.input:
         folded.append(_message(talk.input[-1], ink, _FOLDED_CHARS))
     folded.extend(_message(m, ink, _FOLDED_CHARS) for m in talk.output)
-    folded.extend(_part(p, ink, _FOLDED_CHARS) for p in talk.tool_calls)
+    # the calls are in the reply already; their results are what is new
+    folded.extend(_part(p, ink, _FOLDED_CHARS) for p in talk.tool_calls if p.kind != "tool_call")
     return Group(head, *folded)

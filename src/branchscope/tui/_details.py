@@ -331,7 +331,8 @@ class DetailsPanel(VerticalScroll, can_focus=False):
         self.shown: RenderableType = Text("Select a lane or step.", style=self.ink.muted)
         """What the panel currently shows."""
         self._body = Static(self.shown)
-        self._last: tuple[Lane | None, LaneItem | None, Diagnostic | None] = (None, None, None)
+        self.last: tuple[Lane | None, LaneItem | None, Diagnostic | None] = (None, None, None)
+        """What is described: lane, item and the diagnostic that led there."""
 
     def compose(self) -> ComposeResult:
         yield self._body
@@ -339,7 +340,7 @@ class DetailsPanel(VerticalScroll, can_focus=False):
     def restyle(self, ink: Ink) -> None:
         """Redraw in another theme's colours."""
         self.ink = ink
-        self.show(*self._last, keep_scroll=True)
+        self.show(*self.last, keep_scroll=True)
 
     def show(
         self,
@@ -350,7 +351,7 @@ class DetailsPanel(VerticalScroll, can_focus=False):
         keep_scroll: bool = False,
     ) -> None:
         """Describe the selection; ``note`` is the diagnostic that led here, shown on top."""
-        self._last = (lane, item, note)
+        self.last = (lane, item, note)
         extra = None
         if item is not None and item.barrier is not None and self.barrier_extra is not None:
             extra = self.barrier_extra(item.barrier)

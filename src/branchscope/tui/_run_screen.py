@@ -20,11 +20,12 @@ from textual.widgets import Footer, Static
 
 from branchscope.traces.critical_path import barrier_wait
 from branchscope.traces.diagnostics import Diagnostic
-from branchscope.traces.model import BarrierView, RunView
+from branchscope.traces.model import BarrierView, RunView, SpanRecord
 from branchscope.tui._details import DetailsPanel
 from branchscope.tui._diagnostics_panel import DiagnosticsPanel, ordered
 from branchscope.tui._format import format_duration, format_utc
 from branchscope.tui._lanes import Place
+from branchscope.tui._raw import RawScreen
 from branchscope.tui._theme import Ink, default_ink, ink_of
 from branchscope.tui._timeline import Timeline
 from branchscope.tui._wait_view import describe_wait
@@ -121,6 +122,8 @@ class RunScreen(Screen[None]):
         Binding("E", "previous_problem", "Prev error", show=False),
         Binding("d", "focus_diagnostics", "Diagnostics", show=False),
         Binding("t", "focus_timeline", "Timeline", show=False),
+        Binding("r", "raw", "Raw"),
+        Binding("c", "toggle_conversation", "Conversation", show=False),
     ]
 
     # The header never wraps (each line is cut with an ellipsis); the timeline takes the
@@ -246,6 +249,42 @@ class RunScreen(Screen[None]):
 
     def action_previous_problem(self) -> None:
         self._cycle(-1)
+
+    def selected_spans(self) -> list[SpanRecord]:
+        """The spans behind the selection: a step with its model and tool calls, a barrier,
+        a branch; the run's own span when nothing else is there."""
+        item, lane = self.timeline.item, self.timeline.lane
+        if item is not None and item.step is not None:
+            step = item.step
+            return [
+                step.span,
+                *(c.span for c in step.model_calls),
+                *(t.span for t in step.tool_calls),
+            ]
+        if item is not None and item.barrier is not None and item.barrier.span is not None:
+            return [item.barrier.span]
+        if lane is not None and lane.branch is not None and lane.branch.span is not None:
+            return [lane.branch.span]
+        return [self.run.span] if self.run.span is not None else []
+
+    def action_raw(self) -> None:
+        """Show every attribute, event and link of the selection; a chosen link jumps."""
+        spans = self.selected_spans()
+        if not spans:
+            self.notify("No span behind this selection.", severity="warning")
+            return
+
+        def jump(span_id: str | None) -> None:
+            place = self.timeline.model.place(span_id)
+            if place is not None:
+                self.timeline.select(place)
+                self.timeline.focus()
+
+        self.app.push_screen(RawScreen(self.run, spans), jump)
+
+    def action_toggle_conversation(self) -> None:
+        self.details.unfold = not self.details.unfold
+        self.details.show(*self.details.last, keep_scroll=True)
 
     def action_back(self) -> None:
         self.dismiss()

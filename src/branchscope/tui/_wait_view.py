@@ -27,13 +27,13 @@ def describe_wait(
     *,
     ink: Ink | None = None,
 ) -> RenderableType:
-    """``waited 1.72s`` and ``last to arrive br_0003 AgentC→AgentD at +2.11s, 610ms after
+    """``wait 1.72s`` and ``last to arrive br_0003 AgentC→AgentD at +2.11s, 610ms after
     br_0002``; whether the barrier is on the run's critical path."""
     ink = ink or default_ink()
     table = Table.grid(padding=(0, 1))
-    table.add_column(style=ink.muted, no_wrap=True)
+    table.add_column(style=ink.muted, no_wrap=True, min_width=10)  # aligned with the barrier's
     table.add_column(overflow="fold")
-    table.add_row("waited", f"{format_duration(wait.wait_ns)} (the resolver was held this long)")
+    table.add_row("wait", f"{format_duration(wait.wait_ns)} (the resolver was held this long)")
     straggler = wait.straggler
     if straggler is not None:
         at = format_offset(straggler.time_ns - run.start_ns)

@@ -1,0 +1,128 @@
+"""What agents said, the raw spans, the critical path and themes, in the running viewer."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from rich.style import Style
+from rich.text import Text
+from textual.color import Color
+from textual.widgets import Static
+
+from branchscope.demo import run_demo
+from branchscope.traces import load_traces
+from branchscope.traces.model import TraceSet
+from branchscope.tracing import Tracer
+from branchscope.tui import TraceViewerApp
+from branchscope.tui._details import DetailsPanel
+from branchscope.tui._raw import RawScreen
+from branchscope.tui._run_screen import RunScreen
+from tests.tui._factory import seed_run, trace_set
+from tests.tui.test_app import plain
+
+
+@pytest.fixture(scope="module")
+def captured(tmp_path_factory: pytest.TempPathFactory) -> TraceSet:
+    """The demo traced by the real tracer with content capture on."""
+    tracer = Tracer(trace_dir=tmp_path_factory.mktemp("traces"), capture_content=True)
+    try:
+        asyncio.run(tracer.run(run_demo, seed=3))
+    finally:
+        tracer.shutdown()
+    assert tracer.trace_file is not None
+    return load_traces([Path(tracer.trace_file)])
+
+
+def _screen(app: TraceViewerApp) -> RunScreen:
+    assert isinstance(app.screen, RunScreen)
+    return app.screen
+
+
+async def test_a_step_shows_its_conversation_folded_and_c_unfolds_it(captured: TraceSet) -> None:
+    app = TraceViewerApp(traces=captured)
+    async with app.run_test(size=(80, 30)) as pilot:
+        await pilot.press("enter", "down", "l")
+        folded = plain(app.screen.query_one(DetailsPanel).shown, 36)
+        assert "Conversation" in folded and "c unfolds" in folded
+        assert "Provide your letter." in folded  # the request it was given
+        assert "⚙ invoke_agent(" in folded  # what it answered, as a tool call with arguments
+        assert "↩ invoke_agent: accepted" in folded  # and the tool's result
+        assert "You are AgentA" not in folded  # the system prompt is folded away
+        await pilot.press("c")
+        unfolded = plain(app.screen.query_one(DetailsPanel).shown, 36)
+        assert "You are AgentA" in unfolded and "c folds" in unfolded
+        assert max(len(line) for line in unfolded.splitlines()) <= 36  # wraps, never cut
+
+
+async def test_r_lists_every_attribute_and_links_jump_by_branch_id(captured: TraceSet) -> None:
+    app = TraceViewerApp(traces=captured)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.press("enter", "right", "right")  # the fork barrier on the root lane
+        screen = _screen(app)
+        barrier = screen.timeline.item
+        assert barrier is not None and barrier.barrier is not None
+        await pilot.press("r")
+        raw = app.screen
+        assert isinstance(raw, RawScreen)
+        assert raw.spans == (barrier.barrier.span,)
+        links = [str(o.prompt) for o in raw.query_one("#links").options]  # type: ignore[attr-defined]
+        assert links and all(label.startswith("jump: arrived ← br_") for label in links)
+        await pilot.press("enter")
+        assert app.screen is screen
+        lane = screen.timeline.lane
+        assert lane is not None and f"arrived ← {lane.branch_id}" == links[0].removeprefix("jump: ")
+
+
+async def test_the_raw_view_of_a_step_shows_its_content_attributes(captured: TraceSet) -> None:
+    app = TraceViewerApp(traces=captured)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.press("enter", "down", "l", "r")
+        raw = app.screen
+        assert isinstance(raw, RawScreen)
+        names = [span.name for span in raw.spans]
+        assert names[0] == "invoke_agent AgentA" and any(n.startswith("chat ") for n in names)
+        text = "".join(plain(w.content, 100) for w in raw.query("Static"))  # type: ignore[attr-defined]
+        for key in ("gen_ai.agent.name", "gen_ai.input.messages", "gen_ai.output.messages"):
+            assert key in text
+        await pilot.press("escape")
+        assert isinstance(app.screen, RunScreen)
+
+
+async def test_p_highlights_the_critical_path_and_a_barrier_names_its_straggler() -> None:
+    run = seed_run()
+    app = TraceViewerApp(traces=trace_set(run))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("enter")
+        timeline = _screen(app).timeline
+        assert [s.branch_id for s in timeline.critical] == ["br_0000", "br_0003", "br_0000"]
+        before = timeline.render_line(4)  # br_0003, the straggler's lane
+        await pilot.press("p")
+        after = timeline.render_line(4)
+        assert before.text != after.text or before != after
+        assert "━" in after.text or any(s.style and s.style.underline for s in after)
+        await pilot.press("right", "right")  # Orchestrator's step, then the fork barrier
+        details = plain(app.screen.query_one(DetailsPanel).shown)
+        assert (
+            "straggler  br_0003 AgentC→AgentD arrived last at +2.11s, 600ms after br_0002"
+            in details
+        )
+        assert "on the critical path" in details
+
+
+@pytest.mark.parametrize("theme", ["textual-light", "solarized-light", "nord", "gruvbox"])
+async def test_fault_text_follows_the_theme(theme: str) -> None:
+    app = TraceViewerApp(traces=trace_set(seed_run(mismatch=True)))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("enter")
+        app.theme = theme
+        await pilot.pause()
+        screen = _screen(app)
+        error = Color.parse(app.get_css_variables()["text-error"]).rich_color
+        cause = screen.query_one("#cause", Static).content
+        assert isinstance(cause, Text) and isinstance(cause.style, Style)
+        assert cause.plain.startswith("✗ AgentA on br_0001") and cause.style.color == error
+        strip = screen.timeline.render_line(2)
+        marker = next(seg for seg in strip if seg.text == "≠")
+        assert marker.style is not None and marker.style.color == error
