@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias
 
@@ -106,10 +107,8 @@ def _tool_parts(span: SpanRecord) -> list[MessagePart]:
     parts: list[MessagePart] = []
     arguments = a.get(sc.GEN_AI_TOOL_CALL_ARGUMENTS)
     if isinstance(arguments, str):
-        try:  # the same spacing as arguments inside messages
+        with suppress(ValueError):  # the same spacing as arguments inside messages
             arguments = _text(json.loads(arguments))
-        except ValueError:
-            pass
         parts.append(MessagePart("tool_call", arguments, name))
     result = a.get(sc.GEN_AI_TOOL_CALL_RESULT)
     if isinstance(result, str):
