@@ -101,3 +101,42 @@ _PNG = b"\x89PNG\r\n\x1a\n"
 def _write(path: Path, data: bytes) -> Path:
     path.write_bytes(data)
     return path
+
+
+def _demo_trace(tmp_path: Path, seed: int = 3) -> Path:
+    assert main(["demo", "--seed", str(seed), "--trace-dir", str(tmp_path)]) == 0
+    (trace,) = tmp_path.glob("branchscope-*.jsonl")
+    return trace
+
+
+def test_diff_of_the_passing_demo_and_the_seed_race_names_the_first_divergence(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    passing = _demo_trace(tmp_path)
+    capsys.readouterr()
+    assert main(["diff", str(passing), str(EXAMPLE)]) == 1  # outcomes differ
+    out = capsys.readouterr().out
+    assert "outcome differs: A succeeded, B failed" in out
+    first = next(line for line in out.splitlines() if line.startswith("first divergence:"))
+    assert "br_0002 step 1: validation differs: A '✓ valid' vs B \"≠ validated as AgentC" in first
+    assert "only in A: Orchestrator: terminate → End" in out
+    assert "timing per lane (A → B):" in out
+
+
+def test_diff_of_a_run_with_itself_by_run_id_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    (run,) = load_traces([EXAMPLE]).runs
+    assert main(["diff", f"{EXAMPLE}:{run.run_id}", str(EXAMPLE)]) == 0
+    assert "no divergence" in capsys.readouterr().out
+
+
+def test_diff_needs_a_run_id_when_a_file_holds_several(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    both = tmp_path / "both.jsonl"
+    both.write_text(EXAMPLE.read_text() + _demo_trace(tmp_path / "d").read_text())
+    capsys.readouterr()
+    assert main(["diff", str(both), str(EXAMPLE)]) == 2
+    err = capsys.readouterr().err
+    assert "holds 2 runs; pick one as" in err and ":RUN_ID" in err
+    assert main(["diff", f"{both}:run_nope", str(EXAMPLE)]) == 2
+    assert "no run 'run_nope'" in capsys.readouterr().err

@@ -1,4 +1,4 @@
-"""The ``branchscope`` command: ``demo``, ``view`` and ``check``."""
+"""The ``branchscope`` command: ``demo``, ``view``, ``check`` and ``diff``."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import asyncio
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+
+from ._diff_command import add_diff_parser, run_diff_command
 
 __all__ = ["main"]
 
@@ -63,6 +65,7 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         help=f"files or directories (default: ./{DEFAULT_TRACE_DIR}/)",
     )
+    add_diff_parser(sub)
     return parser
 
 
@@ -154,7 +157,7 @@ def _check(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handlers = {"demo": _demo, "view": _view, "check": _check}
+    handlers = {"demo": _demo, "view": _view, "check": _check, "diff": run_diff_command}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:
