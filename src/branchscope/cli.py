@@ -48,6 +48,13 @@ def _parser() -> argparse.ArgumentParser:
         help=f"files or directories (default: ./{DEFAULT_TRACE_DIR}/)",
     )
     view.add_argument(
+        "--web", action="store_true", help="serve the viewer to a browser (textual-serve)"
+    )
+    view.add_argument("--port", type=int, default=8000, help="port for --web (default: 8000)")
+    view.add_argument(
+        "--host", default="127.0.0.1", help="address for --web (default: loopback only)"
+    )
+    view.add_argument(
         "--dir",
         type=Path,
         default=None,
@@ -127,6 +134,11 @@ def _view(args: argparse.Namespace) -> int:
         return 2
     for problem in traces.problems:
         print(f"skipped {problem}", file=sys.stderr)
+    if args.web:
+        from .tui._web import serve_viewer
+
+        serve_viewer(paths, host=args.host, port=args.port, screenshot_dir=args.dir)
+        return 0
     run_viewer(traces=traces, screenshot_dir=args.dir)
     return 0
 
