@@ -242,7 +242,7 @@ def describe_barrier(
     barrier: BarrierView,
     *,
     ink: Ink | None = None,
-    extra: RenderableType | None = None,
+    extra: Sequence[tuple[str, Text | str | None]] = (),
 ) -> RenderableType:
     """A barrier: who it waited for, who arrived, who failed, what it decided."""
     ink = ink or default_ink()
@@ -275,14 +275,11 @@ def describe_barrier(
         ("error", Text(barrier.error, style=ink.bad) if barrier.error else None),
         ("time", _times(run, barrier.start_ns, barrier.end_ns)),
     ]
-    parts: list[RenderableType] = [
-        _title(f"Barrier {barrier.barrier_id}", ink.bad if bad else "bold"),
-        _grid(rows, ink),
-    ]
-    if extra is not None:
-        parts.append(extra)
-    parts.append(_grid(_span_rows(run, barrier.span, ink), ink))
-    return Group(*parts)
+    rows += extra
+    rows += _span_rows(run, barrier.span, ink)
+    return Group(
+        _title(f"Barrier {barrier.barrier_id}", ink.bad if bad else "bold"), _grid(rows, ink)
+    )
 
 
 def describe_diagnostic(diagnostic: Diagnostic, *, ink: Ink | None = None) -> RenderableType:
@@ -299,7 +296,7 @@ def describe(
     *,
     ink: Ink | None = None,
     unfold: bool = False,
-    barrier_extra: RenderableType | None = None,
+    barrier_extra: Sequence[tuple[str, Text | str | None]] = (),
 ) -> RenderableType:
     """Details for a selected item, else for the selected lane."""
     ink = ink or default_ink()
@@ -326,7 +323,9 @@ class DetailsPanel(VerticalScroll, can_focus=False):
         self.ink = default_ink()
         self.unfold = False
         """Whether conversations are shown whole (``c`` toggles)."""
-        self.barrier_extra: Callable[[BarrierView], RenderableType] | None = None
+        self.barrier_extra: Callable[[BarrierView], list[tuple[str, Text | str | None]]] | None = (
+            None
+        )
         """More about a barrier (its wait analysis), supplied by the run screen."""
         self.shown: RenderableType = Text("Select a lane or step.", style=self.ink.muted)
         """What the panel currently shows."""
@@ -352,7 +351,7 @@ class DetailsPanel(VerticalScroll, can_focus=False):
     ) -> None:
         """Describe the selection; ``note`` is the diagnostic that led here, shown on top."""
         self.last = (lane, item, note)
-        extra = None
+        extra: list[tuple[str, Text | str | None]] = []
         if item is not None and item.barrier is not None and self.barrier_extra is not None:
             extra = self.barrier_extra(item.barrier)
         body = describe(self.run, lane, item, ink=self.ink, unfold=self.unfold, barrier_extra=extra)

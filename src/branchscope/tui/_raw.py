@@ -125,7 +125,11 @@ class RawScreen(ModalScreen[str | None]):
         padding: 0 1;
     }
     RawScreen Static { width: 1fr; }
-    RawScreen OptionList { height: auto; max-height: 8; margin-top: 1; }
+    RawScreen OptionList {
+        height: auto; max-height: 8; border: none; padding: 0; margin-bottom: 1;
+        background: $surface;
+        &:focus { border: none; background-tint: $foreground 0%; }
+    }
     """
 
     def __init__(self, run: RunView, spans: Sequence[SpanRecord]) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
-from rich.console import RenderableType
 from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
@@ -168,7 +167,7 @@ class RunScreen(Screen[None]):
             yield self.details
         yield Footer()
 
-    def _wait_of(self, barrier: BarrierView) -> RenderableType:
+    def _wait_of(self, barrier: BarrierView) -> list[tuple[str, Text | str | None]]:
         wait = barrier_wait(self.run, barrier)
         return describe_wait(self.run, wait, self.timeline.critical, ink=self.details.ink)
 

@@ -1,9 +1,8 @@
-"""A barrier's wait in words: how long the resolver waited and for whom, and the path."""
+"""A barrier's wait in words (rows for the details grid): how long the resolver waited, for
+whom, and whether it is on the critical path."""
 
 from __future__ import annotations
 
-from rich.console import RenderableType
-from rich.table import Table
 from rich.text import Text
 
 from branchscope.traces.critical_path import BarrierWait, PathSegment
@@ -26,29 +25,29 @@ def describe_wait(
     critical: tuple[PathSegment, ...] = (),
     *,
     ink: Ink | None = None,
-) -> RenderableType:
+) -> list[tuple[str, Text | str | None]]:
     """``wait 1.72s`` and ``last to arrive br_0003 AgentC→AgentD at +2.11s, 610ms after
     br_0002``; whether the barrier is on the run's critical path."""
     ink = ink or default_ink()
-    table = Table.grid(padding=(0, 1))
-    table.add_column(style=ink.muted, no_wrap=True, min_width=10)  # aligned with the barrier's
-    table.add_column(overflow="fold")
-    table.add_row("wait", f"{format_duration(wait.wait_ns)} (the resolver was held this long)")
+    rows: list[tuple[str, Text | str | None]] = []
+    rows.append(("wait", f"{format_duration(wait.wait_ns)} (the resolver was held this long)"))
     straggler = wait.straggler
     if straggler is not None:
         at = format_offset(straggler.time_ns - run.start_ns)
         before = wait.arrivals[-2] if len(wait.arrivals) > 1 else None
         after = f"{before.branch_id}" if before is not None else "the barrier opened"
         verb = "failed" if straggler.failed else "arrived"
-        table.add_row(
-            "straggler",
-            Text(
-                f"{_agents(run, straggler.branch_id)} {verb} last at {at}, "
-                f"{format_duration(wait.straggler_lead_ns)} after {after}",
-                style=ink.warn,
-            ),
+        rows.append(
+            (
+                "straggler",
+                Text(
+                    f"{_agents(run, straggler.branch_id)} {verb} last at {at}, "
+                    f"{format_duration(wait.straggler_lead_ns)} after {after}",
+                    style=ink.warn,
+                ),
+            )
         )
     on_path = any(s.via_barrier == wait.barrier_id for s in critical)
     if on_path:
-        table.add_row("critical", Text("on the critical path: this wait decided the run's end"))
-    return table
+        rows.append(("critical", "on the critical path: this wait decided the run's end"))
+    return rows
