@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
+from rich.color import Color as RichColor
 from rich.style import Style
 from rich.text import Text
 from textual.color import Color
@@ -19,6 +20,7 @@ from branchscope.tui import TraceViewerApp
 from branchscope.tui._details import DetailsPanel
 from branchscope.tui._raw import RawScreen
 from branchscope.tui._run_screen import RunScreen
+from branchscope.tui._theme import contrast_ratio, ink_of
 from tests.tui._factory import seed_run, trace_set
 from tests.tui.test_app import plain
 
@@ -126,3 +128,35 @@ async def test_fault_text_follows_the_theme(theme: str) -> None:
         strip = screen.timeline.render_line(2)
         marker = next(seg for seg in strip if seg.text == "≠")
         assert marker.style is not None and marker.style.color == error
+
+
+def _contrast(style_color: RichColor | None, background: RichColor | None) -> float:
+    assert style_color is not None and background is not None
+    return contrast_ratio(Color.from_rich_color(style_color), Color.from_rich_color(background))
+
+
+async def test_every_builtin_theme_keeps_text_and_glyphs_readable() -> None:
+    app = TraceViewerApp(traces=trace_set(seed_run(mismatch=True)))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("enter")
+        checked = 0
+        for theme in sorted(app.available_themes):
+            app.theme = theme
+            await pilot.pause()
+            screen = _screen(app)
+            timeline = screen.timeline
+            if theme.startswith("ansi-"):  # the terminal's own palette decides; just no crash
+                assert timeline.render_line(2).text
+                continue
+            background = timeline.rich_style.bgcolor
+            ink = ink_of(app)
+            for role in (ink.text, ink.bad, ink.warn, ink.good, ink.accent):
+                assert _contrast(role.color, background) >= 3.5, theme
+            assert _contrast(ink.muted.color, background) >= 3.0, theme
+            for name in ("link", "link_failed", "note", "barrier", "barrier_failed", "tick_label"):
+                assert _contrast(timeline._roles[name].color, background) >= 3.0, (theme, name)
+            for name in ("bar_failed", "bar_mismatch"):
+                style = timeline._roles[name]
+                assert _contrast(style.color, style.bgcolor) >= 3.0, (theme, name)
+            checked += 1
+        assert checked >= 19

@@ -11,12 +11,44 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 
+from rich.color import Color as RichColor
 from rich.style import Style
 from textual.app import App
 from textual.color import Color
 from textual.theme import BUILTIN_THEMES
 
-__all__ = ["Ink", "default_ink", "ink_of"]
+__all__ = ["Ink", "contrast_ratio", "default_ink", "ink_of", "readable"]
+
+_MIN_CONTRAST = 3.5
+"""Contrast ratio (WCAG) that text must reach against its background; a theme colour that
+falls short is darkened (light themes) or lightened (dark themes) until it does."""
+
+
+def _luminance(color: Color) -> float:
+    def channel(value: int) -> float:
+        v = value / 255
+        return v / 12.92 if v <= 0.03928 else float(((v + 0.055) / 1.055) ** 2.4)
+
+    return 0.2126 * channel(color.r) + 0.7152 * channel(color.g) + 0.0722 * channel(color.b)
+
+
+def contrast_ratio(a: Color, b: Color) -> float:
+    """WCAG contrast ratio of two opaque colours, 1 (same) to 21 (black on white)."""
+    hi, lo = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def readable(color: Color, background: Color, minimum: float = _MIN_CONTRAST) -> Color:
+    """``color``, moved away from ``background`` just enough to be read on it. ANSI colours
+    are left alone: the terminal decides what they look like."""
+    if color.ansi is not None or background.ansi is not None:
+        return color
+    dark_background = background.brightness < 0.5
+    for _ in range(20):
+        if contrast_ratio(color, background) >= minimum:
+            break
+        color = color.lighten(0.05) if dark_background else color.darken(0.05)
+    return color
 
 
 def _color(variables: Mapping[str, str], name: str, fallback: str = "foreground") -> Color:
@@ -27,7 +59,9 @@ def _color(variables: Mapping[str, str], name: str, fallback: str = "foreground"
         color = Color.parse(raw)
     except Exception:  # e.g. "auto 60%": fall back to the plain foreground
         color = Color.parse(variables.get(fallback, "#808080"))
-    return background + color if color.a < 1 else color
+    if color.a < 1 and color.ansi is None and background.ansi is None:
+        return background + color
+    return color
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,12 +81,15 @@ class Ink:
 
     @classmethod
     def from_variables(cls, variables: Mapping[str, str], *, dark: bool) -> Ink:
-        def rich(name: str) -> str:
-            return _color(variables, name).hex
+        background = _color(variables, "surface", "background")
+
+        def rich(name: str, minimum: float = _MIN_CONTRAST) -> RichColor:
+            # ANSI themes give ANSI colours, which the terminal draws
+            return readable(_color(variables, name), background, minimum).rich_color
 
         return cls(
             text=Style(color=rich("foreground")),
-            muted=Style(color=rich("foreground-muted")),
+            muted=Style(color=rich("foreground-muted", 3.0)),
             bad=Style(color=rich("text-error"), bold=True),
             warn=Style(color=rich("text-warning"), bold=True),
             good=Style(color=rich("text-success")),

@@ -17,6 +17,7 @@ from textual import events
 from textual.actions import SkipAction
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
+from textual.color import Color
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -29,12 +30,15 @@ from branchscope.tui._axis import MAX_ZOOM, TimeAxis
 from branchscope.tui._glyphs import Cell, Role, axis_cells, lane_cells, lane_label, lane_marker
 from branchscope.tui._lanes import Lane, LaneItem, Place, TimelineModel, build_timeline
 from branchscope.tui._palette import ROLE_CLASSES, assign_colors, cell_style
+from branchscope.tui._theme import readable
 
 __all__ = ["Timeline"]
 
 _SEPARATOR = "│"
 _END_MARGIN = 18
 """Columns left free after the run's end at the default zoom, for barrier counts and notes."""
+_FAINT = frozenset({"timeline--idle", "timeline--tick", "timeline--cursor-row"})
+"""Decoration meant to recede; every other glyph is made readable on its background."""
 _CHROME_CLASSES = (
     "timeline--label",
     "timeline--marker",
@@ -73,15 +77,17 @@ class Timeline(ScrollView, can_focus=True):
         overflow-x: hidden;
         overflow-y: auto;
         background: $surface;
-        & > .timeline--idle { color: $foreground 35%; }
+        & > .timeline--idle { color: $foreground 40%; }
         & > .timeline--link { color: $foreground 55%; }
         & > .timeline--link-failed { color: $text-error; }
         & > .timeline--fork { color: $foreground; text-style: bold; }
         & > .timeline--join { color: $foreground; text-style: bold; }
         & > .timeline--join-failed { color: $text-error; text-style: bold; }
-        & > .timeline--bar-failed { background: $error-darken-1; color: white; text-style: bold; }
+        & > .timeline--bar-failed {
+            background: $error-darken-1; color: auto 95%; text-style: bold;
+        }
         & > .timeline--bar-mismatch {
-            background: $error-lighten-1; color: black; text-style: bold underline;
+            background: $error-lighten-1; color: auto 95%; text-style: bold underline;
         }
         & > .timeline--barrier { color: $foreground; text-style: bold; }
         & > .timeline--barrier-failed { color: $text-error; text-style: bold; }
@@ -202,8 +208,12 @@ class Timeline(ScrollView, can_focus=True):
     def _component(self, name: str) -> Style:
         styles = self.get_component_styles(name)
         full = self.get_component_rich_style(name)
+        color = full.color
+        if color is not None and full.bgcolor is not None and name not in _FAINT:
+            text = readable(Color.from_rich_color(color), Color.from_rich_color(full.bgcolor))
+            color = text.rich_color
         return Style(
-            color=full.color if styles.has_rule("color") else None,
+            color=color if styles.has_rule("color") else None,
             bgcolor=full.bgcolor if styles.has_rule("background") else None,
             bold=full.bold if styles.has_rule("text_style") else None,
             italic=full.italic if styles.has_rule("text_style") else None,
