@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .traces import RunView, load_traces
+from .traces import RunView, TraceSet, load_traces
 from .traces.diff import Difference, RunDiff, diff_runs
 from .tui._format import format_duration
 
@@ -34,6 +34,7 @@ def add_diff_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     diff.add_argument("left", help="FILE or FILE:RUN_ID (e.g. the run that passed)")
     diff.add_argument("right", help="FILE or FILE:RUN_ID (e.g. the run that failed)")
+    diff.add_argument("--view", action="store_true", help="open both runs in the viewer")
 
 
 def _split(spec: str) -> tuple[Path, str | None]:
@@ -70,12 +71,7 @@ def _outcome(run: RunView) -> str:
 
 
 def _difference(d: Difference) -> str:
-    at = f"+{format_duration(d.offset_ns)}"
-    if d.kind == "only_left":
-        return f"{at}  {d.place}: only in A: {d.left}"
-    if d.kind == "only_right":
-        return f"{at}  {d.place}: only in B: {d.right}"
-    return f"{at}  {d.place}: {d.kind} differs: A {d.left!r} vs B {d.right!r}"
+    return f"+{format_duration(d.offset_ns)}  {d}"
 
 
 def format_diff(diff: RunDiff) -> str:
@@ -122,5 +118,11 @@ def run_diff_command(args: argparse.Namespace) -> int:
         print(f"branchscope diff: {exc}", file=sys.stderr)
         return 2
     diff = diff_runs(left, right)
-    print(format_diff(diff))
+    if args.view:
+        from .tui import run_viewer
+
+        runs = (left,) if left is right else (left, right)
+        run_viewer(traces=TraceSet(runs=runs), compare=(left, right))
+    else:
+        print(format_diff(diff))
     return 1 if diff.outcomes_differ else 0

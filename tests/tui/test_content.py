@@ -18,10 +18,12 @@ from branchscope.traces.model import TraceSet
 from branchscope.tracing import Tracer
 from branchscope.tui import TraceViewerApp
 from branchscope.tui._details import DetailsPanel
+from branchscope.tui._diff_screen import DiffScreen
 from branchscope.tui._raw import RawScreen
+from branchscope.tui._run_list import RunListScreen
 from branchscope.tui._run_screen import RunScreen
 from branchscope.tui._theme import contrast_ratio, ink_of
-from tests.tui._factory import seed_run, trace_set
+from tests.tui._factory import EPOCH_NS, MS, seed_run, trace_set
 from tests.tui.test_app import plain
 
 
@@ -160,3 +162,30 @@ async def test_every_builtin_theme_keeps_text_and_glyphs_readable() -> None:
                 assert _contrast(style.color, style.bgcolor) >= 3.0, (theme, name)
             checked += 1
         assert checked >= 19
+
+
+async def test_d_on_two_runs_opens_them_side_by_side_on_the_first_divergence() -> None:
+    app = TraceViewerApp(traces=_compare_traces())
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.press("down", "d", "up", "d")  # A: the passing run, B: the failing one
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, DiffScreen)
+        assert screen.diff.left.run_id == "run_0001" and screen.diff.right.run_id == "run_0002"
+        first = screen.diff.first_divergence
+        assert first is not None and first.place == "br_0001 step 0"
+        for timeline in (screen.left, screen.right):
+            lane, item = timeline.lane, timeline.item
+            assert lane is not None and lane.branch_id == "br_0001"
+            assert item is not None and item.step is not None and item.step.agent == "AgentA"
+        await pilot.press("end")  # the last difference: the Orchestrator's last step, A only
+        assert screen.left.lane is not None and screen.left.lane.branch_id == "br_0000"
+        await pilot.press("escape")
+        assert isinstance(app.screen, RunListScreen)
+
+
+def _compare_traces() -> TraceSet:
+    return trace_set(
+        seed_run(run_id="run_0001"),
+        seed_run(mismatch=True, start_ns=EPOCH_NS + 60_000 * MS, run_id="run_0002"),
+    )

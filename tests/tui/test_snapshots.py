@@ -96,6 +96,13 @@ def test_raw_view_of_a_barrier(snap_compare: SnapCompare, theme: str, at_root: N
     assert snap_compare(app, terminal_size=(100, 40), press=press, run_before=_in(theme))
 
 
+@pytest.mark.parametrize("theme", THEMES)
+def test_two_runs_side_by_side(snap_compare: SnapCompare, theme: str) -> None:
+    app = TraceViewerApp(traces=_traces())
+    press = ["down", "d", "up", "d"]
+    assert snap_compare(app, terminal_size=(100, 30), press=press, run_before=_in(theme))
+
+
 def test_thousand_branch_timeline_zoomed(snap_compare: SnapCompare) -> None:
     app = TraceViewerApp(traces=_traces())
     press = ["down", "down", "enter", "plus", "plus", "L", "pagedown"]

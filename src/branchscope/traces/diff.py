@@ -32,6 +32,17 @@ class Difference:
     right: str | None
     offset_ns: int
     """When it happened, from the start of its run (the left one where there is one)."""
+    left_span: str | None = None
+    """Span id of the step (or branch) in the left run, to show it there."""
+    right_span: str | None = None
+
+    def __str__(self) -> str:
+        """``br_0002 step 1: validation differs: A '✓ valid' vs B '≠ validated as …'``."""
+        if self.kind == "only_left":
+            return f"{self.place}: only in A: {self.left}"
+        if self.kind == "only_right":
+            return f"{self.place}: only in B: {self.right}"
+        return f"{self.place}: {self.kind} differs: A {self.left!r} vs B {self.right!r}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +141,8 @@ def _compare_steps(place: str, left: StepView, right: StepView, offset_ns: int) 
         ("validation", _validation(left), _validation(right)),
         ("outcome", _outcome(left), _outcome(right)),
     ]
-    return [Difference(k, place, a, b, offset_ns) for k, a, b in checks if a != b]
+    spans = (left.span.span_id, right.span.span_id)
+    return [Difference(k, place, a, b, offset_ns, *spans) for k, a, b in checks if a != b]
 
 
 def _step_label(step: StepView) -> str:
@@ -161,6 +173,8 @@ def diff_runs(left: RunView, right: RunView) -> RunDiff:
                     text if lb else None,
                     text if rb else None,
                     only.start_ns - run.start_ns,
+                    only.branch_id if lb else None,
+                    only.branch_id if rb else None,
                 )
             )
             continue
@@ -174,7 +188,13 @@ def diff_runs(left: RunView, right: RunView) -> RunDiff:
             elif ls is not None:
                 differences.append(
                     Difference(
-                        "only_left", place, _step_label(ls), None, ls.span.start_ns - left.start_ns
+                        "only_left",
+                        place,
+                        _step_label(ls),
+                        None,
+                        ls.span.start_ns - left.start_ns,
+                        ls.span.span_id,
+                        rb.branch_id,
                     )
                 )
             elif rs is not None:
@@ -185,6 +205,8 @@ def diff_runs(left: RunView, right: RunView) -> RunDiff:
                         None,
                         _step_label(rs),
                         rs.span.start_ns - right.start_ns,
+                        lb.branch_id,
+                        rs.span.span_id,
                     )
                 )
     differences.sort(key=lambda d: d.offset_ns)

@@ -14,8 +14,10 @@ from textual.screen import Screen
 from textual.worker import get_current_worker
 
 from branchscope.traces.diagnostics import diagnose
-from branchscope.traces.model import TraceSet
+from branchscope.traces.diff import diff_runs
+from branchscope.traces.model import RunView, TraceSet
 from branchscope.traces.reader import load_traces
+from branchscope.tui._diff_screen import DiffScreen
 from branchscope.tui._help import HelpScreen
 from branchscope.tui._run_list import RunListScreen
 from branchscope.tui._run_screen import RunScreen
@@ -43,6 +45,7 @@ class TraceViewerApp(App[None]):
         traces: TraceSet | None = None,
         open_single_run: bool = False,
         screenshot_dir: Path | None = None,
+        compare: tuple[RunView, RunView] | None = None,
     ) -> None:
         if (paths is None) == (traces is None):
             raise ValueError("TraceViewerApp needs exactly one of paths= or traces=")
@@ -51,6 +54,8 @@ class TraceViewerApp(App[None]):
         self.traces = traces
         self.open_single_run = open_single_run
         """Open the run straight away when there is only one (``demo --view``)."""
+        self.compare = compare
+        """Two runs to open side by side straight away (``diff --view``)."""
         self.screenshot_dir = screenshot_dir or Path.cwd()
         """Where the palette's Screenshot command writes its SVG."""
         self.run_list = RunListScreen([str(p) for p in self.paths])
@@ -91,12 +96,18 @@ class TraceViewerApp(App[None]):
             f"{runs} run{'s' if runs != 1 else ''} from {files} file{'s' if files != 1 else ''}"
         )
         self.run_list.show_traces(traces)
-        if self.open_single_run and len(traces.runs) == 1:
+        if self.compare is not None:
+            left, right = self.compare
+            self.push_screen(DiffScreen(diff_runs(left, right)))
+        elif self.open_single_run and len(traces.runs) == 1:
             (run,) = traces.runs
             self.push_screen(RunScreen(run, diagnose(run)))
 
     def on_run_list_screen_run_chosen(self, event: RunListScreen.RunChosen) -> None:
         self.push_screen(RunScreen(event.run, diagnose(event.run)))
+
+    def on_run_list_screen_compare_chosen(self, event: RunListScreen.CompareChosen) -> None:
+        self.push_screen(DiffScreen(diff_runs(event.left, event.right)))
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
@@ -152,12 +163,16 @@ def run_viewer(
     traces: TraceSet | None = None,
     open_single_run: bool = False,
     screenshot_dir: Path | None = None,
+    compare: tuple[RunView, RunView] | None = None,
 ) -> None:
     """Open the viewer on trace files or directories (or traces already read); returns when
-    the user quits."""
+    the user quits. ``compare`` opens two of the runs side by side."""
     if traces is not None:
         app = TraceViewerApp(
-            traces=traces, open_single_run=open_single_run, screenshot_dir=screenshot_dir
+            traces=traces,
+            open_single_run=open_single_run,
+            screenshot_dir=screenshot_dir,
+            compare=compare,
         )
     else:
         app = TraceViewerApp(

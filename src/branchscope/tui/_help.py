@@ -24,6 +24,7 @@ KEYS: Final[tuple[tuple[str, tuple[tuple[str, str], ...]], ...]] = (
             ("Enter / click", "open the run"),
             ("/", "filter by workflow, run id or agent"),
             ("Esc", "clear the filter"),
+            ("d  then d", "mark a run, then compare it with another, side by side"),
         ),
     ),
     (

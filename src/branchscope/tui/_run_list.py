@@ -177,6 +177,7 @@ class RunListScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Filter", key_display="/"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("d", "compare", "Compare two runs"),
     ]
 
     DEFAULT_CSS = """
@@ -199,6 +200,14 @@ class RunListScreen(Screen[None]):
             super().__init__()
             self.run = run
 
+    class CompareChosen(Message):
+        """The user asked to compare run ``left`` (marked first) with run ``right``."""
+
+        def __init__(self, left: RunView, right: RunView) -> None:
+            super().__init__()
+            self.left = left
+            self.right = right
+
     def __init__(self, paths: Sequence[str] = ()) -> None:
         super().__init__()
         self.paths = tuple(paths)
@@ -212,6 +221,8 @@ class RunListScreen(Screen[None]):
         self._haystacks: dict[str, str] = {}
         self._mismatches: dict[str, int] = {}
         self._columns: tuple[tuple[str, int], ...] = ()
+        self.marked: RunView | None = None
+        """The run marked with ``d``, waiting for a second one to compare with."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -311,6 +322,22 @@ class RunListScreen(Screen[None]):
             empty.update(Text(f"No run matches {query!r}. Esc clears the filter.", style=ink.warn))
         empty.set_class(not self.shown, "-active")
         table.display = bool(runs)
+
+    # --- compare ---------------------------------------------------------------------------
+    def action_compare(self) -> None:
+        """Mark the run under the cursor as A; on a second run, compare A with it."""
+        index = self.query_one(RunTable).cursor_row
+        if not 0 <= index < len(self.shown):
+            return
+        run = self.shown[index]
+        if self.marked is None or self.marked.trace_id == run.trace_id:
+            self.marked = None if self.marked is not None else run
+            if self.marked is not None:
+                self.notify(f"A: {run.label}. Press d on another run to compare.", markup=False)
+            return
+        left, self.marked = self.marked, None
+        self.app.clear_notifications()
+        self.post_message(self.CompareChosen(left, run))
 
     # --- filter ----------------------------------------------------------------------------
     def action_filter(self) -> None:
