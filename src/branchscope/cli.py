@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ._diff_command import add_diff_parser, run_diff_command
@@ -118,12 +118,23 @@ def _paths(args: argparse.Namespace) -> list[Path]:
     return list(args.paths) or [DEFAULT_TRACE_DIR]
 
 
+def _progress_on_stderr() -> Callable[[int, int], None]:
+    """A one-line percentage while big traces load (before the screen opens)."""
+
+    def show(done: int, total: int) -> None:
+        if total >= 1 << 24:  # only when it takes a moment: 16 MB and up
+            end = "\n" if done >= total else ""
+            print(f"\rreading traces… {100 * done // total}%", end=end, file=sys.stderr)
+
+    return show
+
+
 def _view(args: argparse.Namespace) -> int:
     from .traces import load_traces
     from .tui import run_viewer
 
     paths = _paths(args)
-    traces = load_traces(paths)
+    traces = load_traces(paths, progress=_progress_on_stderr() if sys.stderr.isatty() else None)
     if not traces.runs:  # say why on one line; opening an empty screen helps nobody
         if traces.problems:
             more = len(traces.problems) - 1

@@ -17,7 +17,6 @@ from textual import events
 from textual.actions import SkipAction
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
-from textual.color import Color
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -29,23 +28,14 @@ from branchscope.traces.model import RunView
 from branchscope.tui._axis import MAX_ZOOM, TimeAxis
 from branchscope.tui._glyphs import Cell, Role, axis_cells, lane_cells, lane_label, lane_marker
 from branchscope.tui._lanes import Lane, LaneItem, Place, TimelineModel, build_timeline
-from branchscope.tui._palette import ROLE_CLASSES, assign_colors, cell_style
-from branchscope.tui._theme import readable
+from branchscope.tui._palette import assign_colors, cell_style
+from branchscope.tui._timeline_style import COMPONENT_CLASSES, TIMELINE_CSS, resolve_styles
 
 __all__ = ["Timeline"]
 
 _SEPARATOR = "│"
 _END_MARGIN = 18
 """Columns left free after the run's end at the default zoom, for barrier counts and notes."""
-_FAINT = frozenset({"timeline--idle", "timeline--tick", "timeline--cursor-row"})
-"""Decoration meant to recede; every other glyph is made readable on its background."""
-_CHROME_CLASSES = (
-    "timeline--label",
-    "timeline--marker",
-    "timeline--ruler",
-    "timeline--cursor-row",
-    "timeline--cursor-item",
-)
 
 
 class Timeline(ScrollView, can_focus=True):
@@ -70,40 +60,9 @@ class Timeline(ScrollView, can_focus=True):
         Binding("p", "toggle_critical", "Critical path"),
     ]
 
-    COMPONENT_CLASSES: ClassVar[set[str]] = {*ROLE_CLASSES.values(), *_CHROME_CLASSES}
+    COMPONENT_CLASSES: ClassVar[set[str]] = COMPONENT_CLASSES
 
-    DEFAULT_CSS = """
-    Timeline {
-        overflow-x: hidden;
-        overflow-y: auto;
-        background: $surface;
-        & > .timeline--idle { color: $foreground 40%; }
-        & > .timeline--link { color: $foreground 55%; }
-        & > .timeline--link-failed { color: $text-error; }
-        & > .timeline--fork { color: $foreground; text-style: bold; }
-        & > .timeline--join { color: $foreground; text-style: bold; }
-        & > .timeline--join-failed { color: $text-error; text-style: bold; }
-        & > .timeline--bar-failed {
-            background: $error-darken-1; color: auto 95%; text-style: bold;
-        }
-        & > .timeline--bar-mismatch {
-            background: $error-lighten-1; color: auto 95%; text-style: bold underline;
-        }
-        & > .timeline--barrier { color: $foreground; text-style: bold; }
-        & > .timeline--barrier-failed { color: $text-error; text-style: bold; }
-        & > .timeline--barrier-open { color: $text-warning; text-style: bold; }
-        & > .timeline--note { color: $text-error; text-style: bold; }
-        & > .timeline--tick { color: $foreground 40%; }
-        & > .timeline--tick-label { color: $foreground 70%; }
-        & > .timeline--label { color: $foreground; }
-        & > .timeline--marker { color: $text-error; text-style: bold; }
-        & > .timeline--ruler { color: $foreground 60%; text-style: italic; }
-        & > .timeline--cursor-row { background: $primary 25%; }
-        & > .timeline--cursor-item { text-style: reverse bold; }
-        & > .timeline--critical { color: $text-warning; text-style: bold; }
-        & > .timeline--bar-critical { text-style: bold underline; }
-    }
-    """
+    DEFAULT_CSS = TIMELINE_CSS
 
     selection: reactive[Place] = reactive(Place(0), init=False)
     """The lane cursor; ``item`` is ``None`` while panning rather than stepping through items."""
@@ -200,26 +159,7 @@ class Timeline(ScrollView, can_focus=True):
         self._forget()
 
     def _load_styles(self) -> None:
-        """Resolve the component classes into Rich styles (only colours set by the theme)."""
-        self._rich_style_cache.clear()
-        self._roles = {role: self._component(name) for role, name in ROLE_CLASSES.items()}
-        self._chrome = {name: self._component(name) for name in _CHROME_CLASSES}
-
-    def _component(self, name: str) -> Style:
-        styles = self.get_component_styles(name)
-        full = self.get_component_rich_style(name)
-        color = full.color
-        if color is not None and full.bgcolor is not None and name not in _FAINT:
-            text = readable(Color.from_rich_color(color), Color.from_rich_color(full.bgcolor))
-            color = text.rich_color
-        return Style(
-            color=color if styles.has_rule("color") else None,
-            bgcolor=full.bgcolor if styles.has_rule("background") else None,
-            bold=full.bold if styles.has_rule("text_style") else None,
-            italic=full.italic if styles.has_rule("text_style") else None,
-            underline=full.underline if styles.has_rule("text_style") else None,
-            reverse=full.reverse if styles.has_rule("text_style") else None,
-        )
+        self._roles, self._chrome = resolve_styles(self)
 
     def _forget(self) -> None:
         self._strips.clear()
