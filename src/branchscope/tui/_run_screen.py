@@ -132,7 +132,8 @@ class RunScreen(Screen[None]):
     RunScreen #summary > Static {
         height: 1; text-wrap: nowrap; text-overflow: ellipsis; width: 1fr;
     }
-    RunScreen Timeline { height: auto; max-height: 70%; min-height: 2; }
+    RunScreen { overflow-y: hidden; }
+    RunScreen Timeline { height: auto; max-height: 62%; min-height: 2; }
     RunScreen #panels { height: 1fr; min-height: 5; }
     RunScreen #panels > * {
         width: 1fr;
