@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -140,3 +141,17 @@ def test_diff_needs_a_run_id_when_a_file_holds_several(
     assert "holds 2 runs; pick one as" in err and ":RUN_ID" in err
     assert main(["diff", f"{both}:run_nope", str(EXAMPLE)]) == 2
     assert "no run 'run_nope'" in capsys.readouterr().err
+
+
+def test_check_json_lists_faults_waits_and_the_critical_path(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["check", "--json", str(EXAMPLE)]) == 1
+    document = json.loads(capsys.readouterr().out)
+    (run,) = document["runs"]
+    assert run["success"] is False and document["problems"] == []
+    assert {d["kind"] for d in run["diagnostics"]} >= {"identity_mismatch"}
+    fork = next(w for w in run["barrier_waits"] if w["barrier_id"] == "bar_0002")
+    assert fork["straggler"] == "br_0004" and fork["wait_ns"] > fork["straggler_lead_ns"] > 0
+    assert [s["branch_id"] for s in run["critical_path"]] == ["br_0001", "br_0004", "br_0001"]
+    assert run["critical_path"][1]["via_barrier"] == "bar_0002"

@@ -73,6 +73,11 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         help=f"files or directories (default: ./{DEFAULT_TRACE_DIR}/)",
     )
+    check.add_argument(
+        "--json",
+        action="store_true",
+        help="print faults, barrier waits and critical paths as one JSON document",
+    )
     add_diff_parser(sub)
     return parser
 
@@ -162,6 +167,11 @@ def _check(args: argparse.Namespace) -> int:
     for problem in traces.problems:
         print(f"skipped {problem}", file=sys.stderr)
     findings = diagnose_all(traces)
+    if args.json:
+        from ._check_json import check_report
+
+        print(check_report(traces))
+        return 1 if any(f.severity == "error" for f in findings) else 0
     runs = len(traces.runs)
     for finding in findings:
         print(f"{finding.severity}: [{finding.kind}] {finding.title}")
