@@ -347,3 +347,36 @@ async def test_a_trace_without_branches_says_so_in_the_timeline() -> None:
         assert "No branch or step spans in this trace" in timeline.render_line(1).text
         await pilot.press("j", "enter", "plus", "e")
         assert timeline.lane is None
+
+
+@pytest.mark.parametrize("size", [(80, 24), (100, 24), (120, 40)])
+async def test_the_header_never_wraps_and_the_root_cause_stays_in_view(
+    size: tuple[int, int],
+) -> None:
+    app = TraceViewerApp(traces=_traces())
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("enter")
+        screen = _run_screen(app)
+        for line in ("#headline", "#cause", "#ids"):
+            widget = screen.query_one(line, Static)
+            assert widget.size.height == 1 and widget.region.y < 3, line
+        cause = screen.query_one("#cause", Static)
+        shown = "".join(s.text for s in cause.render_lines(cause.region.reset_offset)[0])
+        assert shown.lstrip().startswith("✗ AgentA on br_0001 was validated as AgentC")
+        if size[0] < 100:
+            assert shown.rstrip().endswith("…")
+
+
+async def test_the_timeline_takes_the_rows_its_lanes_need_and_panels_hug_content() -> None:
+    app = TraceViewerApp(traces=_traces())
+    async with app.run_test(size=(200, 50)) as pilot:
+        await pilot.press("down", "enter")
+        screen = _run_screen(app)
+        assert screen.timeline.size.height == 1 + len(screen.timeline.model.lanes)
+        assert screen.diagnostics_panel.outer_size.height == 3  # one line and its border
+    app = TraceViewerApp(traces=_traces())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("down", "down", "enter")  # a thousand lanes
+        screen = _run_screen(app)
+        assert 12 <= screen.timeline.size.height <= 15
+        assert screen.query_one("#panels").size.height >= 5

@@ -50,3 +50,20 @@ def test_the_run_header_counts_the_mismatch_found_in_error_texts() -> None:
     header = run_summary(run, mismatch_count(run)).plain
     assert "≠ 1 mismatch" in header
     assert "… no outcome" in header
+
+
+def test_the_header_leads_with_the_failing_agent_and_its_error_not_the_barrier() -> None:
+    from dataclasses import replace
+
+    from branchscope.tui._run_screen import root_cause, run_cause_line
+
+    run = seed_run(mismatch=True)
+    assert run.error is not None and run.error.startswith("branch br_0001 failed")
+    cause = root_cause(run)
+    assert cause == (
+        "AgentA on br_0001 was validated as AgentC: Agent AgentC cannot invoke: [Orchestrator]"
+    )
+    assert run_cause_line(run).plain == f"✗ {cause}"
+    silent = replace(run, error=None, steps=(), branches=())
+    assert run_cause_line(silent).plain.startswith("✗ the run failed;")
+    assert run_cause_line(seed_run()).plain == "→ The secret word is: MARS"

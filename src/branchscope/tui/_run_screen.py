@@ -94,6 +94,8 @@ def run_cause_line(run: RunView, ink: Ink | None = None) -> Text:
     cause = root_cause(run) if run.success is not True else None
     if cause:
         return Text(f"✗ {cause}", style=ink.bad)
+    if run.success is False:
+        return Text("✗ the run failed; the trace records no error message", style=ink.bad)
     if run.final_response:
         return Text(f"→ {run.final_response}", style=ink.muted)
     return Text("")
