@@ -58,6 +58,12 @@ async def test_a_step_shows_its_conversation_folded_and_c_unfolds_it(captured: T
         unfolded = plain(app.screen.query_one(DetailsPanel).shown, 36)
         assert "You are AgentA" in unfolded and "c folds" in unfolded
         assert max(len(line) for line in unfolded.splitlines()) <= 36  # wraps, never cut
+        details = app.screen.query_one(DetailsPanel)
+        narrow = details.size.width
+        await pilot.press("f")  # the whole screen for a long conversation
+        assert app.screen.maximized is details and details.size.width > 2 * narrow
+        await pilot.press("escape")
+        assert app.screen.maximized is None and isinstance(app.screen, RunScreen)
 
 
 async def test_r_lists_every_attribute_and_links_jump_by_branch_id(captured: TraceSet) -> None:

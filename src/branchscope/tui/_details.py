@@ -312,6 +312,8 @@ def describe(
 class DetailsPanel(VerticalScroll, can_focus=False):
     """Shows :func:`describe` for whatever the timeline cursor is on."""
 
+    ALLOW_MAXIMIZE = True  # ``f`` on the run screen: long conversations read full width
+
     DEFAULT_CSS = """
     DetailsPanel { padding: 0 1; }
     DetailsPanel > Static { width: 1fr; }

@@ -39,6 +39,7 @@ KEYS: Final[tuple[tuple[str, tuple[tuple[str, str], ...]], ...]] = (
             ("p", "highlight the critical path (what the run waited for)"),
             ("r", "raw view: every attribute, event, link and status of the span"),
             ("c", "fold / unfold the step's conversation"),
+            ("f", "details full screen (and back)"),
             ("e  E", "next / previous error or identity mismatch"),
             ("Tab  d  t", "focus the next panel / diagnostics / timeline"),
             ("Enter on a diagnostic", "show where it happened"),

@@ -125,6 +125,7 @@ class RunScreen(Screen[None]):
         Binding("t", "focus_timeline", "Timeline", show=False),
         Binding("r", "raw", "Raw"),
         Binding("c", "toggle_conversation", "Conversation", show=False),
+        Binding("f", "toggle_full_details", "Full details", show=False),
     ]
 
     # The header never wraps (each line is cut with an ellipsis); the timeline takes the
@@ -288,8 +289,18 @@ class RunScreen(Screen[None]):
         self.details.unfold = not self.details.unfold
         self.details.show(*self.details.last, keep_scroll=True)
 
+    def action_toggle_full_details(self) -> None:
+        """Give the details panel the whole screen (and back), for long conversations."""
+        if self.maximized is not None:
+            self.minimize()
+        else:
+            self.maximize(self.details, container=False)
+
     def action_back(self) -> None:
-        self.dismiss()
+        if self.maximized is not None:
+            self.minimize()
+        else:
+            self.dismiss()
 
     def action_focus_diagnostics(self) -> None:
         self.diagnostics_panel.focus()
