@@ -87,3 +87,15 @@ def test_long_labels_are_cut_but_keep_their_marker() -> None:
     lane = build_timeline(seed_run(mismatch=True)).lanes[1]
     assert lane_label(lane, 10) == "├ br_00… ≠"
     assert lane_label(lane, 40) == "├ br_0001 AgentA" + " " * 22 + " ≠"
+
+
+def test_the_help_legend_shows_the_barrier_marks_the_timeline_draws() -> None:
+    from branchscope.tui._help import _LEGEND
+
+    legend = {glyph for glyph, _ in _LEGEND}
+    fork = next(b for b in seed_run(mismatch=True).barriers if b.barrier_id == "bar_0001")
+    healthy = next(b for b in seed_run().barriers if b.barrier_id == "bar_0001")
+    waiting = replace(healthy, outcome=None, arrived=("br_0001",), arrived_count=1)
+    drawn = {barrier_label(b) for b in (fork, healthy, waiting)}
+    assert drawn == {"◆ 2✓ 1✗", "◆ 3✓", "◇ 1✓ 2…"}
+    assert drawn <= legend
