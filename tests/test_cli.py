@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -80,3 +82,89 @@ def test_check_names_the_silent_race_in_marsys_own_trace_and_exits_1(
         "AgentA likely validated as AgentC (inferred)"
     ) in out
     assert main(["check", str(race / "clean-run.ndjson")]) == 0
+
+
+@pytest.mark.parametrize(
+    ("make", "reason"),
+    [
+        (lambda d: d / "missing.jsonl", "missing.jsonl: no such file or directory"),
+        (lambda d: d, "no .jsonl, .json or .ndjson files in it"),
+        (
+            lambda d: _write(d / "img.jsonl", _PNG + bytes(range(256)) * 40),
+            "img.jsonl:1: not a text file (binary data)",
+        ),
+        (lambda d: _write(d / "other.json", b'{"hello": 1}\n'), "other.json: no trace spans"),
+    ],
+    ids=["missing", "empty-folder", "binary", "not-a-trace"],
+)
+def test_view_refuses_unusable_input_in_one_line_without_opening_the_screen(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    make: Callable[[Path], Path],
+    reason: str,
+) -> None:
+    assert main(["view", str(make(tmp_path))]) == 2  # the app would block here if it opened
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1
+    assert err.startswith("branchscope view: ") and reason in err
+
+
+_PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+def _demo_trace(tmp_path: Path, seed: int = 3) -> Path:
+    assert main(["demo", "--seed", str(seed), "--trace-dir", str(tmp_path)]) == 0
+    (trace,) = tmp_path.glob("branchscope-*.jsonl")
+    return trace
+
+
+def test_diff_of_the_passing_demo_and_the_seed_race_names_the_first_divergence(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    passing = _demo_trace(tmp_path)
+    capsys.readouterr()
+    assert main(["diff", str(passing), str(EXAMPLE)]) == 1  # outcomes differ
+    out = capsys.readouterr().out
+    assert "outcome differs: A succeeded, B failed" in out
+    first = next(line for line in out.splitlines() if line.startswith("first divergence:"))
+    assert "br_0002 step 1: validation differs: A '✓ valid' vs B \"≠ validated as AgentC" in first
+    assert "only in A: Orchestrator: terminate → End" in out
+    assert "timing per lane (A → B):" in out
+
+
+def test_diff_of_a_run_with_itself_by_run_id_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    (run,) = load_traces([EXAMPLE]).runs
+    assert main(["diff", f"{EXAMPLE}:{run.run_id}", str(EXAMPLE)]) == 0
+    assert "no divergence" in capsys.readouterr().out
+
+
+def test_diff_needs_a_run_id_when_a_file_holds_several(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    both = tmp_path / "both.jsonl"
+    both.write_text(EXAMPLE.read_text() + _demo_trace(tmp_path / "d").read_text())
+    capsys.readouterr()
+    assert main(["diff", str(both), str(EXAMPLE)]) == 2
+    err = capsys.readouterr().err
+    assert "holds 2 runs; pick one as" in err and ":RUN_ID" in err
+    assert main(["diff", f"{both}:run_nope", str(EXAMPLE)]) == 2
+    assert "no run 'run_nope'" in capsys.readouterr().err
+
+
+def test_check_json_lists_faults_waits_and_the_critical_path(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["check", "--json", str(EXAMPLE)]) == 1
+    document = json.loads(capsys.readouterr().out)
+    (run,) = document["runs"]
+    assert run["success"] is False and document["skipped"] == []
+    assert {d["kind"] for d in document["diagnostics"]} >= {"identity_mismatch"}
+    fork = next(w for w in run["barrier_waits"] if w["barrier_id"] == "bar_0002")
+    assert fork["straggler"] == "br_0004" and fork["wait_ns"] > fork["straggler_lead_ns"] > 0
+    assert [s["branch_id"] for s in run["critical_path"]] == ["br_0001", "br_0004", "br_0001"]
+    assert run["critical_path"][1]["via_barrier"] == "bar_0002"

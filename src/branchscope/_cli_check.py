@@ -31,6 +31,7 @@ from .traces import (
     diagnose_all,
     health,
 )
+from .traces.critical_path import barrier_waits, critical_path
 
 __all__ = ["CHECK_SCHEMA", "EXIT_FAULTS", "EXIT_OK", "EXIT_UNUSABLE", "FailOn", "run_check"]
 
@@ -178,6 +179,26 @@ def _run_json(run: RunView) -> dict[str, Any]:
         "warnings": found.warnings,
         "identity_mismatches": found.mismatches,
         "lost_spans": run.lost_spans,
+        "barrier_waits": [
+            {
+                "barrier_id": w.barrier_id,
+                "resolver_branch": w.resolver_branch,
+                "wait_ns": w.wait_ns,
+                "straggler": None if w.straggler is None else w.straggler.branch_id,
+                "straggler_failed": None if w.straggler is None else w.straggler.failed,
+                "straggler_lead_ns": w.straggler_lead_ns,
+            }
+            for w in barrier_waits(run)
+        ],
+        "critical_path": [
+            {
+                "branch_id": s.branch_id,
+                "start_ns": s.start_ns - run.start_ns,
+                "end_ns": s.end_ns - run.start_ns,
+                "via_barrier": s.via_barrier,
+            }
+            for s in critical_path(run)
+        ],
     }
 
 

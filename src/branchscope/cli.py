@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ from ._cli_check import add_check_parser, run_check
 from ._cli_common import complete_files
 from ._cli_export import add_export_parser, run_export
 from ._cli_serve import add_serve_parser, run_serve
+from ._diff_command import add_diff_parser, run_diff_command
 
 __all__ = ["main"]
 
@@ -63,7 +64,21 @@ def _parser() -> argparse.ArgumentParser:
             help=f"files or directories (default: ./{DEFAULT_TRACE_DIR}/)",
         )
     )
+    view.add_argument(
+        "--web", action="store_true", help="serve the viewer to a browser (textual-serve)"
+    )
+    view.add_argument("--port", type=int, default=8000, help="port for --web (default: 8000)")
+    view.add_argument(
+        "--host", default="127.0.0.1", help="address for --web (default: loopback only)"
+    )
+    view.add_argument(
+        "--dir",
+        type=Path,
+        default=None,
+        help="where the Screenshot command saves (default: the current directory)",
+    )
     add_check_parser(sub, DEFAULT_TRACE_DIR)
+    add_diff_parser(sub)
     add_export_parser(sub)
     add_serve_parser(sub)
     from .explore._cli import add_explore_parser
@@ -102,7 +117,7 @@ def _demo(args: argparse.Namespace) -> int:
     if args.view and tracer.trace_file is not None:
         from .tui import run_viewer
 
-        run_viewer([tracer.trace_file])
+        run_viewer([tracer.trace_file], open_single_run=True)
     return 0 if result.success else 1
 
 
@@ -118,10 +133,40 @@ def _paths(args: argparse.Namespace) -> list[Path]:
     return list(args.paths) or [DEFAULT_TRACE_DIR]
 
 
+def _progress_on_stderr() -> Callable[[int, int], None]:
+    """A one-line percentage while big traces load (before the screen opens)."""
+
+    def show(done: int, total: int) -> None:
+        if total >= 1 << 24:  # only when it takes a moment: 16 MB and up
+            end = "\n" if done >= total else ""
+            print(f"\rreading traces… {100 * done // total}%", end=end, file=sys.stderr)
+
+    return show
+
+
 def _view(args: argparse.Namespace) -> int:
+    from .traces import load_traces
     from .tui import run_viewer
 
-    run_viewer(_paths(args))
+    paths = _paths(args)
+    traces = load_traces(paths, progress=_progress_on_stderr() if sys.stderr.isatty() else None)
+    if not traces.runs:  # say why on one line; opening an empty screen helps nobody
+        if traces.problems:
+            more = len(traces.problems) - 1
+            reason = str(traces.problems[0]) + (f" (and {more} more problems)" if more else "")
+        else:
+            read = ", ".join(str(p) for p in traces.files or paths)
+            reason = f"{read}: no trace spans in it (expected OTLP/JSON lines)"
+        print(f"branchscope view: {reason}", file=sys.stderr)
+        return 2
+    for problem in traces.problems:
+        print(f"skipped {problem}", file=sys.stderr)
+    if args.web:
+        from .tui._web import serve_viewer
+
+        serve_viewer(paths, host=args.host, port=args.port, screenshot_dir=args.dir)
+        return 0
+    run_viewer(traces=traces, screenshot_dir=args.dir)
     return 0
 
 
@@ -169,6 +214,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "demo": _demo,
         "view": _view,
         "check": _check,
+        "diff": run_diff_command,
         "export": _export,
         "serve": run_serve,
         "explore": _explore,

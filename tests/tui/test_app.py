@@ -16,7 +16,7 @@ from branchscope.tui._details import DetailsPanel
 from branchscope.tui._diagnostics_panel import DiagnosticsPanel
 from branchscope.tui._help import HelpScreen
 from branchscope.tui._lanes import Place
-from branchscope.tui._run_list import RunListScreen, RunTable
+from branchscope.tui._run_list import COLUMNS, RunListScreen, RunTable
 from branchscope.tui._run_screen import RunScreen
 from tests.tui._factory import EPOCH_NS, MS, seed_run, swarm_run, trace_set
 from tests.tui._otlp_lines import write_trace
@@ -51,12 +51,26 @@ async def test_run_list_is_newest_first_and_counts_faults() -> None:
     app = TraceViewerApp(traces=_traces())
     async with app.run_test(size=(120, 30)):
         table = app.screen.query_one(RunTable)
-        rows = [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
-        assert [row[-1] for row in rows] == ["run_0002", "run_0001", "run_swarm"]
-        assert rows[0][3] == "✗ failed"
-        assert rows[0][5] == "≠ 1"
-        assert rows[1][3] == "✓ ok"
-        assert rows[1][1] == "2025-03-14 09:26:53"
+        rows = [
+            dict(zip(COLUMNS, (str(cell) for cell in table.get_row_at(i)), strict=True))
+            for i in range(table.row_count)
+        ]
+        assert [row["run id"] for row in rows] == ["run_0002", "run_0001", "run_swarm"]
+        assert rows[0]["outcome"] == "✗ failed"
+        assert rows[0]["mismatches"] == "≠ 1"
+        assert rows[1]["outcome"] == "✓ ok"
+        assert rows[1]["start (UTC)"] == "2025-03-14 09:26:53"
+
+
+@pytest.mark.parametrize("width", [80, 100])
+async def test_a_narrow_run_list_keeps_faults_and_sizes_and_drops_ids_first(width: int) -> None:
+    app = TraceViewerApp(traces=_traces())
+    async with app.run_test(size=(width, 24)):
+        table = app.screen.query_one(RunTable)
+        shown = [str(column.label) for column in table.columns.values()]
+        assert shown[:6] == ["run", "outcome", "errors", "mismatches", "branches", "steps"]
+        assert "run id" not in shown
+        assert sum(column.get_render_width(table) for column in table.columns.values()) <= width
 
 
 async def test_enter_opens_a_run_and_escape_goes_back() -> None:
@@ -101,7 +115,7 @@ async def test_a_mismatch_run_opens_on_the_mismatch_and_says_who_ran_and_who_was
         details = _details(app)
         assert "validated as AgentC  ≠ identity mismatch: AgentA ran, checked as AgentC" in details
         lane = screen.timeline.render_line(2).text
-        assert "br_0001 AgentA" in lane and "≠AgentA as AgentC" in lane
+        assert "br_0001 AgentA" in lane and "≠AgentA as A" in lane
 
 
 async def test_choosing_a_diagnostic_jumps_to_its_place() -> None:
@@ -151,9 +165,9 @@ async def test_zoom_and_pan_change_the_visible_window() -> None:
         assert timeline.zoom == 2
         assert timeline.axis.span_ns == -(-whole // 4)
         before = timeline.axis.view_start_ns
-        await pilot.press("l")
+        await pilot.press("L")
         assert timeline.axis.view_start_ns > before
-        await pilot.press(*["left"] * 8)
+        await pilot.press(*["H"] * 8)
         assert timeline.axis.view_start_ns == start
         await pilot.press("minus")
         assert timeline.zoom == 1
@@ -220,13 +234,33 @@ async def test_command_palette_offers_error_jumps_and_zoom() -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("enter")
         screen = _run_screen(app)
-        titles = {c.title for c in app.get_system_commands(screen)}
-        assert {"Jump to next error", "Zoom in", "Zoom out", "Zoom to fit", "Keys"} <= titles
+        titles = [c.title for c in app.get_system_commands(screen)]
+        assert len(titles) == len(set(titles)), titles
+        assert {"Jump to next error", "Zoom in", "Zoom out", "Zoom to fit", "Help"} <= set(titles)
         await pilot.press("ctrl+p", *"zoom in")
         await pilot.pause()
         await pilot.press("enter")
         await pilot.pause()
         assert screen.timeline.zoom == 1
+
+
+async def test_screenshot_is_saved_in_the_chosen_folder_and_says_where(tmp_path: Path) -> None:
+    app = TraceViewerApp(traces=_traces(), screenshot_dir=tmp_path / "shots")
+    async with app.run_test(size=(80, 24)) as pilot:
+        saved = app.save_screenshot_here()
+        await pilot.pause()
+        assert saved.parent == tmp_path / "shots" and saved.suffix == ".svg"
+        assert saved.read_text(encoding="utf-8").startswith("<svg")
+        assert [n.message for n in app._notifications] == [f"Screenshot saved to {saved}"]
+
+
+async def test_a_single_run_opens_straight_away_when_asked() -> None:
+    app = TraceViewerApp(traces=trace_set(seed_run()), open_single_run=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert _run_screen(app).run.run_id == "run_0001"
+        await pilot.press("escape")
+        assert isinstance(app.screen, RunListScreen)
 
 
 async def test_loading_paths_in_a_worker_reports_bad_lines_and_keeps_the_rest(
@@ -313,3 +347,36 @@ async def test_a_trace_without_branches_says_so_in_the_timeline() -> None:
         assert "No branch or step spans in this trace" in timeline.render_line(1).text
         await pilot.press("j", "enter", "plus", "e")
         assert timeline.lane is None
+
+
+@pytest.mark.parametrize("size", [(80, 24), (100, 24), (120, 40)])
+async def test_the_header_never_wraps_and_the_root_cause_stays_in_view(
+    size: tuple[int, int],
+) -> None:
+    app = TraceViewerApp(traces=_traces())
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("enter")
+        screen = _run_screen(app)
+        for line in ("#headline", "#cause", "#ids"):
+            widget = screen.query_one(line, Static)
+            assert widget.size.height == 1 and widget.region.y < 3, line
+        cause = screen.query_one("#cause", Static)
+        shown = "".join(s.text for s in cause.render_lines(cause.region.reset_offset)[0])
+        assert shown.lstrip().startswith("✗ AgentA on br_0001 was validated as AgentC")
+        if size[0] < 100:
+            assert shown.rstrip().endswith("…")
+
+
+async def test_the_timeline_takes_the_rows_its_lanes_need_and_panels_hug_content() -> None:
+    app = TraceViewerApp(traces=_traces())
+    async with app.run_test(size=(200, 50)) as pilot:
+        await pilot.press("down", "enter")
+        screen = _run_screen(app)
+        assert screen.timeline.size.height == 1 + len(screen.timeline.model.lanes)
+        assert screen.diagnostics_panel.outer_size.height == 3  # one line and its border
+    app = TraceViewerApp(traces=_traces())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("down", "down", "enter")  # a thousand lanes
+        screen = _run_screen(app)
+        assert 12 <= screen.timeline.size.height <= 15
+        assert screen.query_one("#panels").size.height >= 5

@@ -29,11 +29,11 @@ def test_a_mismatched_step_names_the_agent_that_ran_and_the_one_it_was_checked_a
     assert "Step 0 · AgentA" in text
     assert "agent        AgentA" in text
     assert "validated as AgentC  ≠ identity mismatch: AgentA ran, checked as AgentC" in text
-    assert "action       final_response → Orchestrator" in text
+    assert "action       final response → Orchestrator" in text
     assert "validation   ✗ rejected: Agent AgentC cannot invoke: [Orchestrator]" in text
     assert "model        scripted/scripted-1  120 in · 30 out tokens" in text
     assert "time         +420ms → +1.1s  (680ms)" in text
-    assert "source       trace.jsonl:" in text
+    assert "span         0001000000000003 · trace.jsonl:3" in text
 
 
 def test_a_healthy_step_says_it_was_valid() -> None:
@@ -55,9 +55,9 @@ def test_a_branch_shows_status_parent_and_error() -> None:
 def test_a_barrier_shows_who_arrived_and_who_failed() -> None:
     text = _text(0, 1)
     assert "Barrier bar_0001" in text
-    assert "outcome    fired_with_failure" in text
-    assert "arrived    2: br_0002, br_0003" in text
-    assert "failed     1: br_0001" in text
+    assert "outcome    fired with failure: 1 of 3 branches failed — br_0001 AgentA" in text
+    assert "arrived    2: br_0002 AgentB, br_0003 AgentC→AgentD" in text
+    assert "failed     1: br_0001 AgentA" in text
 
 
 def test_long_id_lists_are_cut() -> None:
@@ -65,7 +65,7 @@ def test_long_id_lists_are_cut() -> None:
     lane = build_timeline(run).lanes[0]
     fork = next(i for i in lane.items if i.barrier is not None)
     text = plain(describe(run, lane, fork))
-    assert "candidates 30: br_0001, br_0002" in text
+    assert "waited for 30: br_0001 Worker0, br_0002 Worker1" in text
     assert "…and 22 more" in text
 
 

@@ -52,3 +52,21 @@ def test_the_run_header_counts_what_the_diagnostics_panel_lists() -> None:
     assert "≠ 1 mismatch" in header
     assert f"{found.errors} errors" in header and found.errors == len(found.diagnostics) == 2
     assert "✗ failed" in header
+
+
+
+def test_the_header_leads_with_the_failing_agent_and_its_error_not_the_barrier() -> None:
+    from dataclasses import replace
+
+    from branchscope.tui._run_screen import root_cause, run_cause_line
+
+    run = seed_run(mismatch=True)
+    assert run.error is not None and run.error.startswith("branch br_0001 failed")
+    cause = root_cause(run)
+    assert cause == (
+        "AgentA on br_0001 was validated as AgentC: Agent AgentC cannot invoke: [Orchestrator]"
+    )
+    assert run_cause_line(run).plain == f"✗ {cause}"
+    silent = replace(run, error=None, steps=(), branches=())
+    assert run_cause_line(silent).plain.startswith("✗ the run failed;")
+    assert run_cause_line(seed_run()).plain == "→ The secret word is: MARS"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from contextlib import suppress
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -13,8 +14,10 @@ from textual.screen import Screen
 from textual.worker import get_current_worker
 
 from branchscope.traces.diagnostics import diagnose
-from branchscope.traces.model import TraceSet
+from branchscope.traces.diff import diff_runs
+from branchscope.traces.model import RunView, TraceSet
 from branchscope.traces.reader import load_traces
+from branchscope.tui._diff_screen import DiffScreen
 from branchscope.tui._help import HelpScreen
 from branchscope.tui._run_list import RunListScreen
 from branchscope.tui._run_screen import RunScreen
@@ -36,13 +39,25 @@ class TraceViewerApp(App[None]):
     ]
 
     def __init__(
-        self, *, paths: Sequence[Path] | None = None, traces: TraceSet | None = None
+        self,
+        *,
+        paths: Sequence[Path] | None = None,
+        traces: TraceSet | None = None,
+        open_single_run: bool = False,
+        screenshot_dir: Path | None = None,
+        compare: tuple[RunView, RunView] | None = None,
     ) -> None:
         if (paths is None) == (traces is None):
             raise ValueError("TraceViewerApp needs exactly one of paths= or traces=")
         super().__init__()
         self.paths = tuple(Path(p) for p in paths or ())
         self.traces = traces
+        self.open_single_run = open_single_run
+        """Open the run straight away when there is only one (``demo --view``)."""
+        self.compare = compare
+        """Two runs to open side by side straight away (``diff --view``)."""
+        self.screenshot_dir = screenshot_dir or Path.cwd()
+        """Where the palette's Screenshot command writes its SVG."""
         self.run_list = RunListScreen([str(p) for p in self.paths])
 
     def get_default_screen(self) -> Screen[None]:
@@ -81,17 +96,48 @@ class TraceViewerApp(App[None]):
             f"{runs} run{'s' if runs != 1 else ''} from {files} file{'s' if files != 1 else ''}"
         )
         self.run_list.show_traces(traces)
+        if self.compare is not None:
+            left, right = self.compare
+            self.push_screen(DiffScreen(diff_runs(left, right)))
+        elif self.open_single_run and len(traces.runs) == 1:
+            (run,) = traces.runs
+            self.push_screen(RunScreen(run, diagnose(run)))
 
     def on_run_list_screen_run_chosen(self, event: RunListScreen.RunChosen) -> None:
         self.push_screen(RunScreen(event.run, diagnose(event.run)))
+
+    def on_run_list_screen_compare_chosen(self, event: RunListScreen.CompareChosen) -> None:
+        self.push_screen(DiffScreen(diff_runs(event.left, event.right)))
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
+    def save_screenshot_here(self) -> Path:
+        """Save an SVG of the screen in :attr:`screenshot_dir` and say where."""
+        try:
+            self.screenshot_dir.mkdir(parents=True, exist_ok=True)
+            name = self.save_screenshot(path=str(self.screenshot_dir))
+        except OSError as exc:
+            self.notify(f"Screenshot not saved: {exc}", severity="error", markup=False)
+            raise
+        self.notify(f"Screenshot saved to {name}", markup=False)
+        return Path(name)
+
+    def _screenshot_command(self) -> None:
+        with suppress(OSError):  # already reported to the user
+            self.save_screenshot_here()
+
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
-        yield SystemCommand("Keys", "Show every key binding", self.action_help)
+        for command in super().get_system_commands(screen):
+            if command.title != "Screenshot":  # Textual's saves to ~/Downloads, often missing
+                yield command
+        yield SystemCommand(
+            "Screenshot",
+            f"Save an SVG of the screen in {self.screenshot_dir}",
+            lambda: self.set_timer(0.1, self._screenshot_command),
+        )
+        yield SystemCommand("Help", "Every key and timeline glyph", self.action_help)
         if isinstance(screen, RunScreen):
             timeline = screen.timeline
             yield SystemCommand(
@@ -111,6 +157,25 @@ class TraceViewerApp(App[None]):
             yield SystemCommand("Zoom to fit", "Show the whole run", timeline.action_reset_zoom)
 
 
-def run_viewer(paths: Sequence[Path]) -> None:
-    """Open the viewer on trace files or directories; returns when the user quits."""
-    TraceViewerApp(paths=paths).run()
+def run_viewer(
+    paths: Sequence[Path] = (),
+    *,
+    traces: TraceSet | None = None,
+    open_single_run: bool = False,
+    screenshot_dir: Path | None = None,
+    compare: tuple[RunView, RunView] | None = None,
+) -> None:
+    """Open the viewer on trace files or directories (or traces already read); returns when
+    the user quits. ``compare`` opens two of the runs side by side."""
+    if traces is not None:
+        app = TraceViewerApp(
+            traces=traces,
+            open_single_run=open_single_run,
+            screenshot_dir=screenshot_dir,
+            compare=compare,
+        )
+    else:
+        app = TraceViewerApp(
+            paths=paths, open_single_run=open_single_run, screenshot_dir=screenshot_dir
+        )
+    app.run()

@@ -109,7 +109,16 @@ class TimeAxis:
         view_start_ns = min(self.start_ns + probe.max_offset_ns, max(self.start_ns, view_start_ns))
         return replace(probe, view_start_ns=view_start_ns)
 
-    def resized(self, width: int) -> TimeAxis:
+    def resized(self, width: int, end_ns: int | None = None) -> TimeAxis:
+        """The same zoom and view start over ``width`` columns, optionally a new end."""
+        if end_ns is not None and end_ns != self.end_ns:
+            widened = replace(
+                self,
+                end_ns=max(self.start_ns, end_ns),
+                width=max(1, width),
+                view_start_ns=self.start_ns,
+            )
+            return widened._at(self.zoom, self.view_start_ns)
         return self._at(self.zoom, self.view_start_ns, max(1, width))
 
     def zoomed(self, delta: int, anchor_ns: int | None = None) -> TimeAxis:

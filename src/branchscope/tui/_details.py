@@ -6,9 +6,10 @@ app; :class:`DetailsPanel` only shows their result.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from rich.console import Group, RenderableType
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -17,27 +18,34 @@ from textual.widgets import Static
 
 from branchscope.traces.diagnostics import Diagnostic
 from branchscope.traces.model import BarrierView, BranchView, RunView, SpanRecord, StepView
+from branchscope.tui._conversation_view import describe_conversation
 from branchscope.tui._format import format_duration, format_offset
 from branchscope.tui._lanes import Lane, LaneItem
+from branchscope.tui._theme import Ink, default_ink
 
 __all__ = [
     "DetailsPanel",
+    "barrier_outcome_words",
     "describe",
     "describe_barrier",
     "describe_branch",
     "describe_diagnostic",
     "describe_step",
+    "link_text",
+    "span_names",
 ]
 
-_KEY = "#8a8a8a"
-_BAD = "bold #ff5f87"
-_GOOD = "#87d787"
 _LIST_LIMIT = 8
+_OUTCOME_WORDS = {
+    "fired": "fired",
+    "fired_with_failure": "fired with failure",
+    "cancelled": "cancelled",
+}
 
 
-def _grid(rows: Sequence[tuple[str, Text | str | None]]) -> Table:
+def _grid(rows: Sequence[tuple[str, Text | str | None]], ink: Ink) -> Table:
     table = Table.grid(padding=(0, 1))
-    table.add_column(style=_KEY, no_wrap=True)
+    table.add_column(style=ink.muted, no_wrap=True)
     table.add_column(overflow="fold")
     for key, value in rows:
         if value is not None and value != "":
@@ -45,7 +53,7 @@ def _grid(rows: Sequence[tuple[str, Text | str | None]]) -> Table:
     return table
 
 
-def _title(text: str, style: str = "bold") -> Text:
+def _title(text: str, style: Style | str = "bold") -> Text:
     return Text(text, style=style)
 
 
@@ -60,30 +68,66 @@ def _ids(ids: Sequence[str]) -> str:
     return f"{shown}, …and {more} more" if more > 0 else shown
 
 
-def _span_rows(span: SpanRecord | None) -> list[tuple[str, Text | str | None]]:
+def span_names(run: RunView) -> dict[str, str]:
+    """What each span of the run is, in the run's own terms: ``br_0002``, ``bar_0001``,
+    ``br_0002 step 1 (AgentA)``; for links and the raw view."""
+    names: dict[str, str] = {}
+    for branch in run.branches:
+        if branch.span is not None:
+            names[branch.span.span_id] = branch.branch_id
+    for barrier in run.barriers:
+        if barrier.span is not None:
+            names[barrier.span.span_id] = barrier.barrier_id
+    for step in run.steps:
+        index = "?" if step.index is None else step.index
+        who = f" ({step.agent})" if step.agent else ""
+        names[step.span.span_id] = f"{step.branch_id or '(no branch)'} step {index}{who}"
+    return names
+
+
+def link_text(run: RunView, role: object, span_id: str, names: dict[str, str] | None = None) -> str:
+    """A span link in words: ``arrived ← br_0002``; the span id only if it is not in the run."""
+    known = (names if names is not None else span_names(run)).get(span_id)
+    what = known or f"span {span_id} (not in this trace)"
+    role_text = str(role).replace("_", " ") if role else "link"
+    return f"{role_text} ← {what}" if role in ("arrived", "failed") else f"{role_text} → {what}"
+
+
+def _span_rows(
+    run: RunView, span: SpanRecord | None, ink: Ink
+) -> list[tuple[str, Text | str | None]]:
     if span is None:
-        return [("span", Text("missing from the trace", style=_BAD))]
-    rows: list[tuple[str, Text | str | None]] = [("span", span.span_id), ("trace", span.trace_id)]
+        return [("span", Text("missing from the trace", style=ink.bad))]
+    names = span_names(run)
+    rows: list[tuple[str, Text | str | None]] = []
     for link in span.links:
         role = link.attributes.get("branchscope.link.role")
-        rows.append(("link", f"{role or 'link'} → span {link.span_id}"))
-    rows.append(("source", span.source))
+        rows.append(("link", link_text(run, role, link.span_id, names)))
+    rows.append(("span", Text(f"{span.span_id} · {span.source or 'no source'}", style=ink.muted)))
     return rows
 
 
-def describe_step(run: RunView, step: StepView, branch: BranchView | None) -> RenderableType:
-    """A step: who ran, who it was validated as, what it did, what it cost."""
+def describe_step(
+    run: RunView,
+    step: StepView,
+    branch: BranchView | None,
+    *,
+    ink: Ink | None = None,
+    unfold: bool = False,
+) -> RenderableType:
+    """A step: who ran, who it was validated as, what it did, what it said, what it cost."""
+    ink = ink or default_ink()
     head = f"Step {step.index if step.index is not None else '?'} · {step.agent or step.span.name}"
     validated: Text | None = None
     if step.validated_agent is not None:
         validated = Text(step.validated_agent)
         if step.identity_mismatch:
             validated = Text.assemble(
-                (step.validated_agent, _BAD),
+                (step.validated_agent, ink.bad),
                 (
                     f"  ≠ identity mismatch: {step.agent} ran, checked as {step.validated_agent}"
                     + (" (inferred from timing)" if step.validation_inferred else ""),
-                    _BAD,
+                    ink.bad,
                 ),
             )
     where = step.branch_id or "(no branch)"
@@ -94,14 +138,14 @@ def describe_step(run: RunView, step: StepView, branch: BranchView | None) -> Re
             if x
         )
         where = f"{where} ({extra})" if extra else where
-    action = step.kind or ""
+    action = (step.kind or "").replace("_", " ")
     if step.targets:
         action = f"{action} → {', '.join(step.targets)}".strip()
     valid: Text | None = None
     if step.valid is True:
-        valid = Text("✓ valid", style=_GOOD)
+        valid = Text("✓ valid", style=ink.good)
     elif step.valid is False:
-        valid = Text(f"✗ rejected: {step.error or 'no reason recorded'}", style=_BAD)
+        valid = Text(f"✗ rejected: {step.error or 'no reason recorded'}", style=ink.bad)
     error = step.span.status_message if step.span.status == "error" else None
     if error is not None and error == step.error:
         error = None
@@ -111,7 +155,7 @@ def describe_step(run: RunView, step: StepView, branch: BranchView | None) -> Re
         ("branch", where),
         ("action", action),
         ("validation", valid),
-        ("error", Text(error, style=_BAD) if error else None),
+        ("error", Text(error, style=ink.bad) if error else None),
     ]
     for call in step.model_calls:
         model = "/".join(x for x in (call.provider, call.model) if x) or call.span.name
@@ -125,19 +169,22 @@ def describe_step(run: RunView, step: StepView, branch: BranchView | None) -> Re
         rows.append(("tool", f"{tool.tool_name or tool.span.name} {tool.call_id or ''}".strip()))
     rows.append(("time", _times(run, step.span.start_ns, step.span.end_ns)))
     if step.resumed_from:
-        rows.append(("resumed", f"from barrier {step.resumed_from}"))
-    rows.extend(_span_rows(step.span))
-    style = _BAD if step.identity_mismatch or step.failed else "bold"
-    return Group(_title(head, style), _grid(rows))
+        rows.append(("resumed", f"by barrier {step.resumed_from}"))
+    rows.extend(_span_rows(run, step.span, ink))
+    style = ink.bad if step.identity_mismatch or step.failed else "bold"
+    return Group(
+        _title(head, style), _grid(rows, ink), describe_conversation(step, ink=ink, unfold=unfold)
+    )
 
 
-def describe_branch(run: RunView, lane: Lane) -> RenderableType:
+def describe_branch(run: RunView, lane: Lane, *, ink: Ink | None = None) -> RenderableType:
     """A branch: its agents, how it started, how it ended."""
+    ink = ink or default_ink()
     branch = lane.branch
     status = "never ended (open)" if lane.open else (branch.status if branch else None)
     status_text = Text(status or "unknown")
     if lane.failed:
-        status_text = Text(f"✗ {status or 'failed'}", style=_BAD)
+        status_text = Text(f"✗ {status or 'failed'}", style=ink.bad)
     rows: list[tuple[str, Text | str | None]] = [
         ("agents", "→".join(lane.agents) or None),
         ("status", status_text),
@@ -150,7 +197,7 @@ def describe_branch(run: RunView, lane: Lane) -> RenderableType:
                 Text(
                     f"≠ {m.agent} ran, validated as {m.validated_agent}"
                     + (" (inferred from timing)" if m.validation_inferred else ""),
-                    style=_BAD,
+                    style=ink.bad,
                 ),
             )
         )
@@ -161,67 +208,119 @@ def describe_branch(run: RunView, lane: Lane) -> RenderableType:
             ("delivers to", branch.delivery_target),
         ]
     error = lane.error
-    rows.append(("error", Text(error, style=_BAD) if error else None))
+    rows.append(("error", Text(error, style=ink.bad) if error else None))
     rows.append(("steps", str(sum(1 for i in lane.items if i.step is not None))))
     rows.append(("time", _times(run, lane.start_ns, lane.end_ns)))
-    rows.extend(_span_rows(branch.span if branch else None))
-    style = _BAD if lane.failed or lane.mismatch else "bold"
-    return Group(_title(f"Branch {lane.branch_id}", style), _grid(rows))
+    rows.extend(_span_rows(run, branch.span if branch else None, ink))
+    style = ink.bad if lane.failed or lane.mismatch else "bold"
+    return Group(_title(f"Branch {lane.branch_id}", style), _grid(rows, ink))
 
 
-def describe_barrier(run: RunView, barrier: BarrierView) -> RenderableType:
-    """A barrier: who it waited for, who arrived, who failed, what it decided."""
+def _who(run: RunView, branch_ids: Sequence[str]) -> str:
+    """``br_0003 AgentB, br_0004 AgentC→AgentD``: branch ids with the agents they ran."""
+    named = []
+    for branch_id in branch_ids[:_LIST_LIMIT]:
+        branch = run.branch(branch_id)
+        agents = "→".join(branch.agents) if branch is not None else ""
+        named.append(f"{branch_id} {agents}".strip())
+    more = len(branch_ids) - _LIST_LIMIT
+    return ", ".join(named) + (f", …and {more} more" if more > 0 else "")
+
+
+def barrier_outcome_words(run: RunView, barrier: BarrierView) -> str:
+    """``fired with failure: 1 of 3 branches failed — br_0003 AgentB``."""
     arrived = max(len(barrier.arrived), barrier.arrived_count)
     failed = max(len(barrier.failed), barrier.failed_count)
-    outcome = barrier.outcome or "still open when the trace ended"
+    total = max(len(barrier.candidates), arrived + failed)
+    noun = "branch" if total == 1 else "branches"
+    if barrier.open:
+        waiting = total - arrived - failed
+        return f"still open when the trace ended: {arrived} of {total} {noun} arrived" + (
+            f", {waiting} never did" if waiting > 0 else ""
+        )
+    words = _OUTCOME_WORDS.get(barrier.outcome or "", barrier.outcome or "?")
+    if failed:
+        culprits = f" — {_who(run, barrier.failed)}" if barrier.failed else ""
+        return f"{words}: {failed} of {total} {noun} failed{culprits}"
+    return f"{words}: {arrived} of {total} {noun} arrived"
+
+
+def describe_barrier(
+    run: RunView,
+    barrier: BarrierView,
+    *,
+    ink: Ink | None = None,
+    extra: Sequence[tuple[str, Text | str | None]] = (),
+) -> RenderableType:
+    """A barrier: who it waited for, who arrived, who failed, what it decided."""
+    ink = ink or default_ink()
+    arrived = max(len(barrier.arrived), barrier.arrived_count)
+    failed = max(len(barrier.failed), barrier.failed_count)
     bad = failed > 0 or barrier.outcome == "fired_with_failure" or barrier.open
+    kind = " ".join(x for x in (barrier.kind, f"at {barrier.node}" if barrier.node else None) if x)
     rows: list[tuple[str, Text | str | None]] = [
-        ("outcome", Text(outcome, style=_BAD if bad else _GOOD)),
-        ("kind", barrier.kind),
-        ("node", barrier.node),
+        ("outcome", Text(barrier_outcome_words(run, barrier), style=ink.bad if bad else ink.good)),
+        ("kind", kind or None),
         ("resolver", barrier.resolver_branch),
         (
-            "candidates",
-            f"{len(barrier.candidates)}: {_ids(barrier.candidates)}"
+            "waited for",
+            f"{len(barrier.candidates)}: {_who(run, barrier.candidates)}"
             if barrier.candidates
             else None,
         ),
-        ("arrived", f"{arrived}: {_ids(barrier.arrived)}" if barrier.arrived else str(arrived)),
+        (
+            "arrived",
+            f"{arrived}: {_who(run, barrier.arrived)}" if barrier.arrived else str(arrived),
+        ),
         (
             "failed",
             Text(
-                f"{failed}: {_ids(barrier.failed)}" if barrier.failed else str(failed),
-                style=_BAD if failed else "",
+                f"{failed}: {_who(run, barrier.failed)}" if barrier.failed else str(failed),
+                style=ink.bad if failed else "",
             ),
         ),
         ("min ratio", None if barrier.min_ratio is None else f"{barrier.min_ratio:g}"),
-        ("error", Text(barrier.error, style=_BAD) if barrier.error else None),
+        ("error", Text(barrier.error, style=ink.bad) if barrier.error else None),
         ("time", _times(run, barrier.start_ns, barrier.end_ns)),
     ]
-    rows.extend(_span_rows(barrier.span))
-    title = f"Barrier {barrier.barrier_id}"
-    return Group(_title(title, _BAD if bad else "bold"), _grid(rows))
+    rows += extra
+    rows += _span_rows(run, barrier.span, ink)
+    return Group(
+        _title(f"Barrier {barrier.barrier_id}", ink.bad if bad else "bold"), _grid(rows, ink)
+    )
 
 
-def describe_diagnostic(diagnostic: Diagnostic) -> RenderableType:
+def describe_diagnostic(diagnostic: Diagnostic, *, ink: Ink | None = None) -> RenderableType:
     """The diagnostic the user jumped from: its title and the whole explanation."""
-    style = _BAD if diagnostic.severity == "error" else "bold #ffd75f"
-    return Group(Text(diagnostic.title, style=style), Text(diagnostic.detail, style="#d0d0d0"))
+    ink = ink or default_ink()
+    style = ink.bad if diagnostic.severity == "error" else ink.warn
+    return Group(Text(diagnostic.title, style=style), Text(diagnostic.detail, style=ink.text))
 
 
-def describe(run: RunView, lane: Lane | None, item: LaneItem | None) -> RenderableType:
+def describe(
+    run: RunView,
+    lane: Lane | None,
+    item: LaneItem | None,
+    *,
+    ink: Ink | None = None,
+    unfold: bool = False,
+    barrier_extra: Sequence[tuple[str, Text | str | None]] = (),
+) -> RenderableType:
     """Details for a selected item, else for the selected lane."""
+    ink = ink or default_ink()
     if item is not None and item.step is not None:
-        return describe_step(run, item.step, lane.branch if lane else None)
+        return describe_step(run, item.step, lane.branch if lane else None, ink=ink, unfold=unfold)
     if item is not None and item.barrier is not None:
-        return describe_barrier(run, item.barrier)
+        return describe_barrier(run, item.barrier, ink=ink, extra=barrier_extra)
     if lane is not None:
-        return describe_branch(run, lane)
-    return Text("Nothing selected.", style=_KEY)
+        return describe_branch(run, lane, ink=ink)
+    return Text("Nothing selected.", style=ink.muted)
 
 
 class DetailsPanel(VerticalScroll, can_focus=False):
     """Shows :func:`describe` for whatever the timeline cursor is on."""
+
+    ALLOW_MAXIMIZE = True  # ``f`` on the run screen: long conversations read full width
 
     DEFAULT_CSS = """
     DetailsPanel { padding: 0 1; }
@@ -231,20 +330,44 @@ class DetailsPanel(VerticalScroll, can_focus=False):
     def __init__(self, run: RunView, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.run = run
-        self.shown: RenderableType = Text("Select a lane or step.", style=_KEY)
+        self.ink = default_ink()
+        self.unfold = False
+        """Whether conversations are shown whole (``c`` toggles)."""
+        self.barrier_extra: Callable[[BarrierView], list[tuple[str, Text | str | None]]] | None = (
+            None
+        )
+        """More about a barrier (its wait analysis), supplied by the run screen."""
+        self.shown: RenderableType = Text("Select a lane or step.", style=self.ink.muted)
         """What the panel currently shows."""
         self._body = Static(self.shown)
+        self.last: tuple[Lane | None, LaneItem | None, Diagnostic | None] = (None, None, None)
+        """What is described: lane, item and the diagnostic that led there."""
 
     def compose(self) -> ComposeResult:
         yield self._body
 
+    def restyle(self, ink: Ink) -> None:
+        """Redraw in another theme's colours."""
+        self.ink = ink
+        self.show(*self.last, keep_scroll=True)
+
     def show(
-        self, lane: Lane | None, item: LaneItem | None, note: Diagnostic | None = None
+        self,
+        lane: Lane | None,
+        item: LaneItem | None,
+        note: Diagnostic | None = None,
+        *,
+        keep_scroll: bool = False,
     ) -> None:
         """Describe the selection; ``note`` is the diagnostic that led here, shown on top."""
-        body = describe(self.run, lane, item)
+        self.last = (lane, item, note)
+        extra: list[tuple[str, Text | str | None]] = []
+        if item is not None and item.barrier is not None and self.barrier_extra is not None:
+            extra = self.barrier_extra(item.barrier)
+        body = describe(self.run, lane, item, ink=self.ink, unfold=self.unfold, barrier_extra=extra)
         if note is not None:
-            body = Group(describe_diagnostic(note), Text(""), body)
+            body = Group(describe_diagnostic(note, ink=self.ink), Text(""), body)
         self.shown = body
         self._body.update(body)
-        self.scroll_home(animate=False)
+        if not keep_scroll:
+            self.scroll_home(animate=False)

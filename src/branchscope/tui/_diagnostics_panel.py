@@ -14,12 +14,12 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from branchscope.traces.diagnostics import Diagnostic
+from branchscope.tui._theme import Ink, default_ink
 
 __all__ = ["DiagnosticsPanel", "diagnostic_prompt", "ordered"]
 
 _GLYPHS = {"identity_mismatch": "≠", "inferred_mismatch": "≠"}
 _SEVERITY_GLYPHS = {"error": "✗", "warning": "⚠"}
-_SEVERITY_STYLES = {"error": "bold #ff5f87", "warning": "bold #ffd75f"}
 
 
 def ordered(diagnostics: Sequence[Diagnostic]) -> tuple[Diagnostic, ...]:
@@ -32,13 +32,14 @@ def ordered(diagnostics: Sequence[Diagnostic]) -> tuple[Diagnostic, ...]:
     )
 
 
-def diagnostic_prompt(diagnostic: Diagnostic) -> Text:
+def diagnostic_prompt(diagnostic: Diagnostic, ink: Ink | None = None) -> Text:
     """One list entry: a glyph that says what kind of fault, then the title.
 
     The full explanation goes to the details panel when the entry is chosen.
     """
+    ink = ink or default_ink()
     glyph = _GLYPHS.get(diagnostic.kind) or _SEVERITY_GLYPHS.get(diagnostic.severity, "•")
-    style = _SEVERITY_STYLES.get(diagnostic.severity, "bold")
+    style = {"error": ink.bad, "warning": ink.warn}.get(diagnostic.severity, "bold")
     return Text.assemble((f"{glyph} ", style), (diagnostic.title, style))
 
 
@@ -46,7 +47,7 @@ class DiagnosticsPanel(OptionList):
     """Diagnostics of one run; Enter on one asks to show its place in the timeline."""
 
     DEFAULT_CSS = """
-    DiagnosticsPanel { height: 1fr; }
+    DiagnosticsPanel { height: auto; }
     """
 
     class DiagnosticChosen(Message):
@@ -63,12 +64,22 @@ class DiagnosticsPanel(OptionList):
 
     def __init__(self, diagnostics: Sequence[Diagnostic], *, id: str | None = None) -> None:
         self.diagnostics = ordered(diagnostics)
-        options = [Option(diagnostic_prompt(d), id=str(i)) for i, d in enumerate(self.diagnostics)]
+        super().__init__(*self._entries(default_ink()), id=id)
+
+    def _entries(self, ink: Ink) -> list[Option]:
+        options = [
+            Option(diagnostic_prompt(d, ink), id=str(i)) for i, d in enumerate(self.diagnostics)
+        ]
         if not options:
-            options = [
-                Option(Text("✓ No coordination problems found.", style="#87d787"), disabled=True)
-            ]
-        super().__init__(*options, id=id)
+            options = [Option(Text("✓ No coordination problems found.", ink.good), disabled=True)]
+        return options
+
+    def restyle(self, ink: Ink) -> None:
+        """Redraw the entries in another theme's colours, keeping the cursor."""
+        highlighted = self.highlighted
+        self.clear_options()
+        self.add_options(self._entries(ink))
+        self.highlighted = highlighted
 
     def show_index(self, index: int) -> None:
         """Move the list cursor to diagnostic ``index`` without choosing it."""

@@ -41,6 +41,8 @@ Role: TypeAlias = Literal[
     "note",
     "tick",
     "tick_label",
+    "critical",
+    "bar_critical",
 ]
 
 
@@ -67,14 +69,20 @@ def bar_label(step: StepView) -> str:
 
 
 def barrier_label(barrier: BarrierView) -> str:
-    """Arrival counts at a fire point: ``◆3/3``, ``◆2✓1✗``, ``◇1/3`` while open."""
+    """One fixed form at every zoom: the mark, then arrived ✓, failed ✗, still awaited ….
+
+    ``◆ 3✓`` fired, ``◆ 2✓ 1✗`` fired with failure, ``◇ 1✓ 2…`` open or cancelled.
+    """
     arrived = max(len(barrier.arrived), barrier.arrived_count)
     failed = max(len(barrier.failed), barrier.failed_count)
-    mark = "◇" if barrier.open or barrier.outcome == "cancelled" else "◆"
+    closed = not barrier.open and barrier.outcome != "cancelled"
+    parts = [f"{arrived}✓"]
     if failed:
-        return f"{mark}{arrived}✓{failed}✗"
-    total = len(barrier.candidates)
-    return f"{mark}{arrived}/{total}" if total else f"{mark}{arrived}"
+        parts.append(f"{failed}✗")
+    awaited = len(barrier.candidates) - arrived - failed
+    if not closed and awaited > 0:
+        parts.append(f"{awaited}…")
+    return ("◆ " if closed else "◇ ") + " ".join(parts)
 
 
 def lane_marker(lane: Lane) -> str:
@@ -153,19 +161,30 @@ def _label_bar(row: _Row, axis: TimeAxis, step: StepView, index: int) -> None:
         row.cells[col] = Cell(char, role, step.agent, index)
 
 
+_BARRIER_ROLES: frozenset[Role] = frozenset({"barrier", "barrier_failed", "barrier_open"})
+
+
 def _paint_barrier(row: _Row, axis: TimeAxis, barrier: BarrierView, index: int) -> None:
+    """The mark at the fire time, its counts to the right when there is room.
+
+    A mark that would land on an earlier barrier's label moves right past it, one blank
+    apart, so neighbouring barriers never run together."""
     at = barrier.start_ns if barrier.open else barrier.end_ns
     col = axis.cell(at)
     if col is None:
         return
+    if row.cells[col].role in _BARRIER_ROLES:
+        while col < row.width and row.cells[col].role in _BARRIER_ROLES:
+            col += 1
+        col += 1
+        if not row.free(col, col + 1, _COVERABLE):
+            return
     failed = barrier.outcome == "fired_with_failure" or barrier.error is not None
     role: Role = "barrier_open" if barrier.open else "barrier_failed" if failed else "barrier"
     label = barrier_label(barrier)
     row.cells[col] = Cell(label[0], role, None, index)
     counts = label[1:]
-    if row.free(col - len(counts), col, _COVERABLE):
-        row.write(col - len(counts), counts, role, index, _COVERABLE)
-    elif row.free(col + 1, col + 1 + len(counts), _COVERABLE):
+    if row.free(col + 1, col + 1 + len(counts), _COVERABLE):
         row.write(col + 1, counts, role, index, _COVERABLE)
 
 

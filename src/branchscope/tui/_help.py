@@ -12,6 +12,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from branchscope.tui._theme import Ink, default_ink, ink_of
+
 __all__ = ["KEYS", "HelpScreen", "help_table"]
 
 KEYS: Final[tuple[tuple[str, tuple[tuple[str, str], ...]], ...]] = (
@@ -22,16 +24,22 @@ KEYS: Final[tuple[tuple[str, tuple[tuple[str, str], ...]], ...]] = (
             ("Enter / click", "open the run"),
             ("/", "filter by workflow, run id or agent"),
             ("Esc", "clear the filter"),
+            ("d  then d", "mark a run, then compare it with another, side by side"),
         ),
     ),
     (
         "Run",
         (
             ("↑ ↓  j k", "previous / next lane (branch)"),
-            ("← →  h l", "pan the time axis; step through items once one is selected"),
-            ("Enter / click", "select the lane's steps and barriers"),
+            ("← →  h l", "previous / next step or barrier on the lane"),
+            ("Shift+← →  H L", "pan the time axis (when zoomed in)"),
+            ("Enter / click", "select the lane's first step or barrier in view"),
             ("Esc", "leave item selection, then back to the run list"),
             ("+  -  0", "zoom in / out / fit the whole run"),
+            ("p", "highlight the critical path (what the run waited for)"),
+            ("r", "raw view: every attribute, event, link and status of the span"),
+            ("c", "fold / unfold the step's conversation"),
+            ("f", "details full screen (and back)"),
             ("e  E", "next / previous error or identity mismatch"),
             ("Tab  d  t", "focus the next panel / diagnostics / timeline"),
             ("Enter on a diagnostic", "show where it happened"),
@@ -50,18 +58,21 @@ KEYS: Final[tuple[tuple[str, tuple[tuple[str, str], ...]], ...]] = (
 
 _LEGEND: Final = (
     ("┬ ├ └", "a branch forks children"),
-    ("┤ ┘ ◆3/3", "children arrive at a barrier; it fires with arrived/total"),
-    ("◆2✓1✗", "barrier fired with failures"),
+    ("┤ ┘", "children arrive at a barrier on the branch that waits"),
+    ("◆ 3✓", "barrier fired: 3 branches arrived"),
+    ("◆ 2✓ 1✗", "barrier fired with failure: 2 arrived, 1 failed"),
+    ("◇ 1✓ 2…", "barrier still open (or cancelled): 2 never arrived"),
     ("✗", "failed step or branch"),
     ("≠", "identity mismatch: the step was validated as another agent"),
     ("┄ …", "branch still open when the trace ended"),
 )
 
 
-def help_table() -> Table:
+def help_table(ink: Ink | None = None) -> Table:
     """Keys and timeline glyphs, as one table."""
+    ink = ink or default_ink()
     table = Table.grid(padding=(0, 2))
-    table.add_column(style="bold #5fafff", no_wrap=True)
+    table.add_column(style=ink.accent, no_wrap=True)
     table.add_column()
     for section, keys in KEYS:
         table.add_row(Text(section, style="bold underline"), "")
@@ -98,4 +109,4 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll() as body:
             body.border_title = "Keys"
-            yield Static(help_table())
+            yield Static(help_table(ink_of(self.app)))

@@ -3,7 +3,10 @@
 An agent's colour comes from a CRC of its name (not Python's salted ``hash``), so it is the
 same across runs and sessions; only when two agents of one run land on the same colour does
 the later name (in sorted order) move to the next free one. Reds are kept out of the agent
-palette: red means failure.
+palette: red means failure. Agent colours are a fixed categorical set, not theme colours
+(a theme has too few distinct hues); bars are filled blocks whose label is black or white by
+contrast, so they read on dark and light themes alike. Every other glyph takes its colour
+from the theme, through the timeline's component classes.
 """
 
 from __future__ import annotations
@@ -13,10 +16,18 @@ from typing import Final
 from zlib import crc32
 
 from rich.style import Style
+from textual.color import Color
 
 from branchscope.tui._glyphs import Role
 
-__all__ = ["AGENT_COLORS", "agent_color", "assign_colors", "cell_style"]
+__all__ = [
+    "AGENT_COLORS",
+    "ROLE_CLASSES",
+    "agent_color",
+    "assign_colors",
+    "bar_style",
+    "cell_style",
+]
 
 AGENT_COLORS: Final = (
     "#5fafff",  # blue
@@ -33,29 +44,34 @@ AGENT_COLORS: Final = (
     "#d787d7",  # orchid
 )
 
-_ROLE_STYLES: Final[dict[Role, Style]] = {
-    "empty": Style(),
-    "idle": Style(color="#585858"),
-    "link": Style(color="#8a8a8a"),
-    "link_failed": Style(color="#d75f5f"),
-    "fork": Style(color="#d0d0d0", bold=True),
-    "join": Style(color="#d0d0d0", bold=True),
-    "join_failed": Style(color="#ff5f5f", bold=True),
-    "bar_failed": Style(color="#ffffff", bgcolor="#870000", bold=True),
-    "bar_mismatch": Style(color="#ffffff", bgcolor="#d7005f", bold=True),
-    "barrier": Style(color="#ffffff", bold=True),
-    "barrier_failed": Style(color="#ff5f5f", bold=True),
-    "barrier_open": Style(color="#ffd75f", bold=True),
-    "note": Style(color="#ff5f87", bold=True),
-    "tick": Style(color="#6c6c6c"),
-    "tick_label": Style(color="#a8a8a8"),
+ROLE_CLASSES: Final[dict[Role, str]] = {
+    role: "timeline--" + role.replace("_", "-")
+    for role in (
+        "idle",
+        "link",
+        "link_failed",
+        "fork",
+        "join",
+        "join_failed",
+        "bar_failed",
+        "bar_mismatch",
+        "barrier",
+        "barrier_failed",
+        "barrier_open",
+        "note",
+        "tick",
+        "tick_label",
+        "critical",
+        "bar_critical",
+    )
 }
+"""The component class that styles each glyph role (colours come from the theme)."""
 
 
 def agent_color(agent: str | None) -> str:
     """The agent's colour, the same in every run."""
     if not agent:
-        return "#9e9e9e"
+        return AGENT_COLORS[0]
     return AGENT_COLORS[crc32(agent.encode("utf-8")) % len(AGENT_COLORS)]
 
 
@@ -76,9 +92,21 @@ def assign_colors(agents: Iterable[str]) -> dict[str, str]:
     return colors
 
 
-def cell_style(role: Role, agent: str | None, colors: Mapping[str, str] | None = None) -> Style:
-    """Style for a glyph of ``role``; plain step bars take their agent's colour."""
-    if role == "bar":
-        color = (colors or {}).get(agent or "") or agent_color(agent)
-        return Style(color="#121212", bgcolor=color)
-    return _ROLE_STYLES[role]
+def bar_style(color: str) -> Style:
+    """A step bar in its agent's colour, its label in black or white, whichever reads."""
+    text = Color.parse(color).get_contrast_text(1.0)
+    return Style(color=text.rich_color, bgcolor=color)
+
+
+def cell_style(
+    role: Role,
+    agent: str | None,
+    colors: Mapping[str, str] | None = None,
+    roles: Mapping[Role, Style] | None = None,
+) -> Style:
+    """Style for a glyph of ``role``: step bars take their agent's colour, the other roles
+    the theme's style from ``roles`` (the timeline's component classes)."""
+    if role in ("bar", "bar_critical"):
+        bar = bar_style((colors or {}).get(agent or "") or agent_color(agent))
+        return bar + (roles or {}).get(role, Style()) if role == "bar_critical" else bar
+    return (roles or {}).get(role, Style())

@@ -6,9 +6,10 @@ found, which paths were read and how to produce a trace.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import ClassVar
+from collections.abc import Mapping, Sequence
+from typing import ClassVar, Final
 
+from rich.style import Style
 from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
@@ -23,22 +24,64 @@ from branchscope.traces.diagnostics import RunHealth, health
 from branchscope.traces.model import LoadProblem, RunView, TraceSet
 from branchscope.tui._format import format_duration, format_utc
 from branchscope.tui._run_screen import run_outcome
+from branchscope.tui._theme import Ink, default_ink, ink_of
 
-__all__ = ["RunListScreen", "RunTable", "matches", "problems_banner", "search_text"]
+__all__ = [
+    "COLUMNS",
+    "RunListScreen",
+    "RunTable",
+    "choose_columns",
+    "matches",
+    "problems_banner",
+    "run_cells",
+    "search_text",
+]
 
 _PROBLEMS_SHOWN = 5
-# Faults before sizes, so errors and mismatches are in view on an 80-column terminal.
-_COLUMNS = (
+_LABEL_MAX = 40
+_RUN_MIN = 14
+COLUMNS: Final = (
     "run",
-    "start (UTC)",
-    "duration",
     "outcome",
     "errors",
     "mismatches",
     "branches",
     "steps",
+    "duration",
+    "start (UTC)",
     "run id",
 )
+"""Columns in the order they are shown."""
+_PRIORITY: Final = (
+    "run",
+    "outcome",
+    "errors",
+    "mismatches",
+    "branches",
+    "steps",
+    "duration",
+    "start (UTC)",
+    "run id",
+)
+"""Which columns stay when the terminal is narrow: faults before sizes, ids last."""
+
+
+def choose_columns(
+    width: int, needs: Mapping[str, int], padding: int = 2
+) -> tuple[tuple[str, int], ...]:
+    """The columns that fit in ``width`` with their widths, chosen by priority and shown in
+    :data:`COLUMNS` order. Each takes ``needs[c] + padding``; the run name always stays and
+    gets what is left, down to ``_RUN_MIN`` columns."""
+    want_run = needs.get("run", _RUN_MIN)
+    chosen: dict[str, int] = {}
+    used = min(want_run, _RUN_MIN) + padding
+    for column in _PRIORITY[1:]:
+        cost = needs.get(column, len(column)) + padding
+        if used + cost <= width:
+            chosen[column] = needs.get(column, len(column))
+            used += cost
+    chosen["run"] = min(want_run, max(_RUN_MIN, width - used + min(want_run, _RUN_MIN)))
+    return tuple((c, chosen[c]) for c in COLUMNS if c in chosen)
 
 
 def search_text(run: RunView) -> str:
@@ -54,36 +97,67 @@ def matches(haystack: str, query: str) -> bool:
     return all(word in haystack for word in query.lower().split())
 
 
-def problems_banner(problems: Sequence[LoadProblem]) -> Text:
+def problems_banner(problems: Sequence[LoadProblem], ink: Ink | None = None) -> Text:
     """What could not be read, as ``file:line: message``, the first few of them."""
+    ink = ink or default_ink()
     count = len(problems)
     noun = "problem" if count == 1 else "problems"
-    text = Text(f"⚠ {count} {noun} while reading; the rest was loaded:", style="bold #ffd75f")
+    text = Text(f"⚠ {count} {noun} while reading; the rest was loaded:", style=ink.warn)
     for problem in problems[:_PROBLEMS_SHOWN]:
-        text.append(f"\n  {problem}", style="#ffd7af")
+        text.append(f"\n  {problem}", style=ink.text)
     if count > _PROBLEMS_SHOWN:
-        text.append(f"\n  …and {count - _PROBLEMS_SHOWN} more", style="#ffd7af")
+        text.append(f"\n  …and {count - _PROBLEMS_SHOWN} more", style=ink.text)
     return text
 
 
-def _empty_state(paths: Sequence[str]) -> Text:
+def _empty_state(paths: Sequence[str], ink: Ink) -> Text:
     text = Text("No runs found.\n\n", style="bold")
-    text.append("Read: ", style="#a8a8a8")
+    text.append("Read: ", style=ink.muted)
     shown = ", ".join(paths[:_PROBLEMS_SHOWN]) if paths else "(no trace files)"
     more = len(paths) - _PROBLEMS_SHOWN
     text.append(shown + (f", …and {more} more" if more > 0 else ""))
-    text.append("\n\nTo produce a trace, run ", style="#a8a8a8")
-    text.append("branchscope demo", style="bold #5fafff")
-    text.append(" (it writes a sample run), then open it with ", style="#a8a8a8")
-    text.append("branchscope view PATH", style="bold #5fafff")
-    text.append(".", style="#a8a8a8")
+    text.append("\n\nTo produce a trace, run ", style=ink.muted)
+    text.append("branchscope demo", style=ink.accent)
+    text.append(" (it writes a sample run), then open it with ", style=ink.muted)
+    text.append("branchscope view PATH", style=ink.accent)
+    text.append(".", style=ink.muted)
     return text
 
 
-def _count(n: int, style: str, mark: str = "") -> Text:
+def _count(n: int, ink: Ink, style: Style | str = "", mark: str = "") -> Text:
     if not n:
-        return Text("0", style="#6c6c6c", justify="right")
+        return Text("0", style=ink.muted, justify="right")
     return Text(f"{mark}{n}", style=style, justify="right")
+
+
+def _fit(cell: Text | str, width: int) -> Text | str:
+    """A cell cut to its column with an ellipsis, never silently clipped."""
+    if len(str(cell)) <= width:
+        return cell
+    text = cell.copy() if isinstance(cell, Text) else Text(cell)
+    text.truncate(width, overflow="ellipsis")
+    return text
+
+
+def _label(run: RunView) -> str:
+    label = run.label
+    return label if len(label) <= _LABEL_MAX else label[: _LABEL_MAX - 1] + "…"
+
+
+def run_cells(run: RunView, health: RunHealth, ink: Ink | None = None) -> dict[str, Text | str]:
+    """One run's row, by column."""
+    ink = ink or default_ink()
+    return {
+        "run": Text(_label(run), style="bold"),
+        "outcome": run_outcome(run, short=True, ink=ink),
+        "errors": _count(health.errors, ink, ink.bad),
+        "mismatches": _count(health.mismatches, ink, ink.bad, "≠ "),
+        "branches": _count(len(run.branches), ink),
+        "steps": _count(len(run.steps), ink),
+        "duration": Text(format_duration(run.duration_ns), justify="right"),
+        "start (UTC)": format_utc(run.start_ns),
+        "run id": Text(run.run_id or run.trace_id, style=ink.muted),
+    }
 
 
 class RunTable(DataTable[Text | str]):
@@ -103,6 +177,7 @@ class RunListScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Filter", key_display="/"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("d", "compare", "Compare two runs"),
     ]
 
     DEFAULT_CSS = """
@@ -125,6 +200,14 @@ class RunListScreen(Screen[None]):
             super().__init__()
             self.run = run
 
+    class CompareChosen(Message):
+        """The user asked to compare run ``left`` (marked first) with run ``right``."""
+
+        def __init__(self, left: RunView, right: RunView) -> None:
+            super().__init__()
+            self.left = left
+            self.right = right
+
     def __init__(self, paths: Sequence[str] = ()) -> None:
         super().__init__()
         self.paths = tuple(paths)
@@ -137,6 +220,9 @@ class RunListScreen(Screen[None]):
         self._failure: str | None = None
         self._haystacks: dict[str, str] = {}
         self._health: dict[str, RunHealth] = {}
+        self._columns: tuple[tuple[str, int], ...] = ()
+        self.marked: RunView | None = None
+        """The run marked with ``d``, waiting for a second one to compare with."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -150,12 +236,23 @@ class RunListScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one(RunTable)
-        for label in _COLUMNS:
-            table.add_column(label, key=label)
-        table.focus()
+        self.query_one(RunTable).focus()
         self._ready = True
+        self.watch(self.app, "theme", self._apply, init=False)
         self._apply()
+
+    def on_resize(self) -> None:
+        if self._ready and self._columns != self._fitting_columns():
+            self._fill(self.query_one("#filter", Input).value)
+
+    def _fitting_columns(self) -> tuple[tuple[str, int], ...]:
+        runs = self.traces.runs if self.traces else ()
+        needs = {c: len(c) for c in COLUMNS}
+        for run in runs[:200]:
+            for column, cell in run_cells(run, self._health[run.trace_id]).items():
+                needs[column] = max(needs[column], len(str(cell)))
+        # one column for the scrollbar, one spare
+        return choose_columns(max(20, self.size.width - 2), needs)
 
     # --- loading ---------------------------------------------------------------------------
     # The app may report before this screen has composed; state is kept and applied on mount.
@@ -188,45 +285,59 @@ class RunListScreen(Screen[None]):
             done, total = self._progress
             self.query_one(ProgressBar).update(total=total, progress=done)
         empty = self.query_one("#empty", Static)
+        ink = ink_of(self.app)
         if self._failure is not None:
-            empty.update(Text(f"Could not load traces: {self._failure}", style="bold #ff5f87"))
+            empty.update(Text(f"Could not load traces: {self._failure}", style=ink.bad))
             empty.add_class("-active")
             return
         traces = self.traces
         if traces is None:
             return
         problems = self.query_one("#problems", Static)
-        problems.update(problems_banner(traces.problems))
+        problems.update(problems_banner(traces.problems, ink))
         problems.set_class(bool(traces.problems), "-active")
         self._fill(self.query_one("#filter", Input).value)
 
     def _fill(self, query: str) -> None:
         table = self.query_one(RunTable)
-        table.clear()
+        ink = ink_of(self.app)
+        row = table.cursor_row
+        self._columns = self._fitting_columns()
+        table.clear(columns=True)
+        for label, width in self._columns:
+            table.add_column(label, key=label, width=width)
         runs = self.traces.runs if self.traces else ()
         ordered = sorted(runs, key=lambda r: (r.start_ns, r.trace_id), reverse=True)
         self.shown = tuple(r for r in ordered if matches(self._haystacks[r.trace_id], query))
         for run in self.shown:
-            table.add_row(
-                Text(run.label, style="bold"),
-                format_utc(run.start_ns),
-                Text(format_duration(run.duration_ns), justify="right"),
-                run_outcome(run, short=True),
-                _count(self._health[run.trace_id].errors, "bold #ff5f87"),
-                _count(self._health[run.trace_id].mismatches, "bold #ff5f87", "≠ "),
-                _count(len(run.branches), ""),
-                _count(len(run.steps), ""),
-                Text(run.run_id or run.trace_id, style="#a8a8a8"),
-                key=run.trace_id,
-            )
+            cells = run_cells(run, self._health[run.trace_id], ink)
+            table.add_row(*(_fit(cells[c], w) for c, w in self._columns), key=run.trace_id)
+        if self.shown:
+            table.move_cursor(row=min(row, len(self.shown) - 1))
         empty = self.query_one("#empty", Static)
         if not runs:
             files = (self.traces.files if self.traces else ()) or self.paths
-            empty.update(_empty_state(files))
+            empty.update(_empty_state(files, ink))
         else:
-            empty.update(Text(f"No run matches {query!r}. Esc clears the filter.", style="#ffd75f"))
+            empty.update(Text(f"No run matches {query!r}. Esc clears the filter.", style=ink.warn))
         empty.set_class(not self.shown, "-active")
         table.display = bool(runs)
+
+    # --- compare ---------------------------------------------------------------------------
+    def action_compare(self) -> None:
+        """Mark the run under the cursor as A; on a second run, compare A with it."""
+        index = self.query_one(RunTable).cursor_row
+        if not 0 <= index < len(self.shown):
+            return
+        run = self.shown[index]
+        if self.marked is None or self.marked.trace_id == run.trace_id:
+            self.marked = None if self.marked is not None else run
+            if self.marked is not None:
+                self.notify(f"A: {run.label}. Press d on another run to compare.", markup=False)
+            return
+        left, self.marked = self.marked, None
+        self.app.clear_notifications()
+        self.post_message(self.CompareChosen(left, run))
 
     # --- filter ----------------------------------------------------------------------------
     def action_filter(self) -> None:

@@ -23,20 +23,19 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from branchscope.traces.critical_path import PathSegment, critical_path
 from branchscope.traces.model import RunView
 from branchscope.tui._axis import MAX_ZOOM, TimeAxis
-from branchscope.tui._glyphs import Cell, axis_cells, lane_cells, lane_label, lane_marker
+from branchscope.tui._glyphs import Cell, Role, axis_cells, lane_cells, lane_label, lane_marker
 from branchscope.tui._lanes import Lane, LaneItem, Place, TimelineModel, build_timeline
 from branchscope.tui._palette import assign_colors, cell_style
+from branchscope.tui._timeline_style import COMPONENT_CLASSES, TIMELINE_CSS, resolve_styles
 
 __all__ = ["Timeline"]
 
 _SEPARATOR = "│"
-_SELECTED_ROW_BG = Style(bgcolor="#2a2a3a")
-_SELECTED_ITEM = Style(reverse=True, bold=True)
-_LABEL_STYLE = Style(color="#d0d0d0")
-_MARKER_STYLE = Style(color="#ff5f87", bold=True)
-_RULER_LABEL = Style(color="#8a8a8a", italic=True)
+_END_MARGIN = 18
+"""Columns left free after the run's end at the default zoom, for barrier counts and notes."""
 
 
 class Timeline(ScrollView, can_focus=True):
@@ -45,8 +44,10 @@ class Timeline(ScrollView, can_focus=True):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up,k", "cursor_up", "Lane up", show=False),
         Binding("down,j", "cursor_down", "Lane down", show=False),
-        Binding("left,h", "left", "Pan/prev", show=False),
-        Binding("right,l", "right", "Pan/next", show=False),
+        Binding("left,h", "left", "Prev item", show=False),
+        Binding("right,l", "right", "Next item", show=False),
+        Binding("shift+left,H", "pan(-1)", "Pan left", show=False),
+        Binding("shift+right,L", "pan(1)", "Pan right", show=False),
         Binding("pageup", "page_up", "Page up", show=False),
         Binding("pagedown", "page_down", "Page down", show=False),
         Binding("home,g", "first", "First lane", show=False),
@@ -56,21 +57,21 @@ class Timeline(ScrollView, can_focus=True):
         Binding("plus,equals_sign", "zoom(1)", "Zoom in", key_display="+"),
         Binding("minus", "zoom(-1)", "Zoom out", key_display="-"),
         Binding("0", "reset_zoom", "Fit", show=False),
+        Binding("p", "toggle_critical", "Critical path"),
     ]
 
-    DEFAULT_CSS = """
-    Timeline {
-        overflow-x: hidden;
-        overflow-y: auto;
-        background: $surface;
-    }
-    """
+    COMPONENT_CLASSES: ClassVar[set[str]] = COMPONENT_CLASSES
+
+    DEFAULT_CSS = TIMELINE_CSS
 
     selection: reactive[Place] = reactive(Place(0), init=False)
     """The lane cursor; ``item`` is ``None`` while panning rather than stepping through items."""
 
     zoom: reactive[int] = reactive(0, init=False)
     """Zoom level: each level halves the visible time span."""
+
+    show_critical: reactive[bool] = reactive(False, init=False)
+    """Whether the critical path is highlighted (``p``)."""
 
     class SelectionChanged(Message):
         """The cursor moved to another lane or item."""
@@ -96,8 +97,17 @@ class Timeline(ScrollView, can_focus=True):
         super().__init__(name=name, id=id, classes=classes)
         self.run = run
         self.model: TimelineModel = build_timeline(run)
+        self.critical = critical_path(run)
+        """The run's critical path, highlighted with ``p``."""
+        rows = {lane.branch_id: row for row, lane in enumerate(self.model.lanes)}
+        self._critical_rows: dict[int, list[PathSegment]] = {}
+        for segment in self.critical:
+            if segment.branch_id in rows:
+                self._critical_rows.setdefault(rows[segment.branch_id], []).append(segment)
         self._colors = assign_colors(a for lane in self.model.lanes for a in lane.agents)
         self._axis = TimeAxis.fit(self.model.start_ns, self.model.end_ns, 1)
+        self._roles: dict[Role, Style] = {}
+        self._chrome: dict[str, Style] = {}
         self._rows: LRUCache[tuple[object, ...], list[Cell]] = LRUCache(512)
         self._strips: LRUCache[tuple[object, ...], Strip] = LRUCache(512)
         self._label_width = min(
@@ -129,11 +139,27 @@ class Timeline(ScrollView, can_focus=True):
 
     def on_resize(self, event: events.Resize) -> None:
         self.virtual_size = Size(0, max(1, len(self.model.lanes)) + 1)
-        self._axis = self._axis.resized(self.plot_width)
+        width = self.plot_width
+        margin = min(_END_MARGIN, width // 4)
+        total = max(1, self.model.end_ns - self.model.start_ns)
+        padded_end = self.model.end_ns + total * margin // max(1, width - margin)
+        self._axis = self._axis.resized(width, padded_end)
         self._forget()
 
     def on_mount(self) -> None:
         self.virtual_size = Size(0, max(1, len(self.model.lanes)) + 1)
+        self.watch(self.app, "theme", self._theme_changed, init=False)
+        self._load_styles()
+
+    def _theme_changed(self) -> None:
+        self.call_after_refresh(self._restyle)
+
+    def _restyle(self) -> None:
+        self._load_styles()
+        self._forget()
+
+    def _load_styles(self) -> None:
+        self._roles, self._chrome = resolve_styles(self)
 
     def _forget(self) -> None:
         self._strips.clear()
@@ -215,21 +241,30 @@ class Timeline(ScrollView, can_focus=True):
         self.selection = Place(len(self.model.lanes) - 1, None)
 
     def _step(self, delta: int) -> None:
-        current = self.selection
-        assert current.item is not None
-        self.selection = Place(current.row, current.item + delta)
+        """Move to the neighbouring item; from the lane itself, to the first (or last)
+        item in view, so arrows work at any zoom without pressing Enter first."""
+        lane, current = self.lane, self.selection
+        if lane is None or not lane.items:
+            return
+        if current.item is not None:
+            self.selection = Place(current.row, current.item + delta)
+            return
+        axis = self._axis
+        seen = [
+            i
+            for i, it in enumerate(lane.items)
+            if it.end_ns >= axis.view_start_ns and it.start_ns <= axis.view_end_ns
+        ] or list(range(len(lane.items)))
+        self.selection = Place(current.row, seen[0] if delta > 0 else seen[-1])
 
     def action_left(self) -> None:
-        if self.selection.item is None:
-            self.pan(-max(1, self.plot_width // 4))
-        else:
-            self._step(-1)
+        self._step(-1)
 
     def action_right(self) -> None:
-        if self.selection.item is None:
-            self.pan(max(1, self.plot_width // 4))
-        else:
-            self._step(1)
+        self._step(1)
+
+    def action_pan(self, direction: int) -> None:
+        self.pan(direction * max(1, self.plot_width // 4))
 
     def action_select(self) -> None:
         """Step into the lane's items, starting with the first one in view."""
@@ -244,6 +279,12 @@ class Timeline(ScrollView, can_focus=True):
         if self.selection.item is None:
             raise SkipAction()
         self.selection = Place(self.selection.row, None)
+
+    def action_toggle_critical(self) -> None:
+        self.show_critical = not self.show_critical
+
+    def watch_show_critical(self) -> None:
+        self._forget()
 
     def action_zoom(self, delta: int) -> None:
         self.zoom += delta
@@ -290,11 +331,12 @@ class Timeline(ScrollView, can_focus=True):
         row = round(self.scroll_offset.y) + y - 1
         if not self.model.lanes and y == 1:
             note = f" No branch or step spans in this trace ({len(self.run.spans)} spans)."
-            return Strip([Segment(note, base + _RULER_LABEL)]).crop_extend(0, width, base)
+            ruler = base + self._chrome.get("timeline--ruler", Style())
+            return Strip([Segment(note, ruler)]).crop_extend(0, width, base)
         if not 0 <= row < len(self.model.lanes):
             return Strip.blank(width, base)
         selected = self.selection if self.selection.row == row else None
-        key = (row, self._axis, self.label_width, selected, self.has_focus)
+        key = (row, self._axis, self.label_width, selected, self.has_focus, self.show_critical)
         strip = self._strips.get(key)
         if strip is None:
             strip = Strip(list(self._lane_segments(row, selected, base)))
@@ -305,27 +347,49 @@ class Timeline(ScrollView, can_focus=True):
         axis = self._axis
         note = f"{axis.factor}×" if axis.zoom else "fit"
         head = f" time {note}"[: self.label_width]
-        segments = [Segment(f"{head:<{self.label_width}}", base + _RULER_LABEL)]
-        segments.append(Segment(_SEPARATOR, base + cell_style("tick", None)))
+        ruler = base + self._chrome.get("timeline--ruler", Style())
+        segments = [Segment(f"{head:<{self.label_width}}", ruler)]
+        segments.append(Segment(_SEPARATOR, base + cell_style("tick", None, roles=self._roles)))
         segments.extend(self._plot_segments(axis_cells(axis), None, base, None))
         return Strip(segments)
 
     def _lane_segments(self, row: int, selected: Place | None, base: Style) -> Iterator[Segment]:
         lane = self.model.lanes[row]
         text = lane_label(lane, self.label_width)
-        label_style = base + _LABEL_STYLE
+        chrome = self._chrome
+        label_style = base + chrome.get("timeline--label", Style())
         if selected is not None:
             label_style += Style(reverse=True) if self.has_focus else Style(underline=True)
         marker = lane_marker(lane)
         if marker and text.endswith(marker):
             yield Segment(text[:-1], label_style)
-            yield Segment(marker, label_style + _MARKER_STYLE)
+            yield Segment(marker, label_style + chrome.get("timeline--marker", Style()))
         else:
             yield Segment(text, label_style)
-        yield Segment(_SEPARATOR, base + cell_style("tick", None))
-        row_base = base + _SELECTED_ROW_BG if selected is not None else base
+        yield Segment(_SEPARATOR, base + cell_style("tick", None, roles=self._roles))
+        row_base = base
+        if selected is not None:
+            row_base += chrome.get("timeline--cursor-row", Style())
         item = None if selected is None else selected.item
-        yield from self._plot_segments(self._cells(row), item, row_base, selected)
+        cells = self._cells(row)
+        if self.show_critical and row in self._critical_rows:
+            cells = self._on_path(cells, self._critical_rows[row])
+        yield from self._plot_segments(cells, item, row_base, selected)
+
+    def _on_path(self, cells: list[Cell], segments: list[PathSegment]) -> list[Cell]:
+        """Mark the cells of a lane that lie on the critical path (role ``critical``)."""
+        marked = list(cells)
+        for segment in segments:
+            span = self._axis.cells(segment.start_ns, segment.end_ns)
+            if span is None:
+                continue
+            for col in range(*span):
+                cell = marked[col]
+                if cell.role in ("idle", "empty", "link"):
+                    marked[col] = cell._replace(char="━", role="critical")
+                elif cell.role == "bar":
+                    marked[col] = cell._replace(role="bar_critical")
+        return marked
 
     def _plot_segments(
         self, cells: list[Cell], item: int | None, base: Style, selected: Place | None
@@ -340,9 +404,9 @@ class Timeline(ScrollView, can_focus=True):
                 if run_text:
                     yield Segment("".join(run_text), run_style)
                 run_key, run_text = key, []
-                run_style = base + cell_style(cell.role, cell.agent, self._colors)
+                run_style = base + cell_style(cell.role, cell.agent, self._colors, self._roles)
                 if chosen:
-                    run_style += _SELECTED_ITEM
+                    run_style += self._chrome.get("timeline--cursor-item", Style())
             run_text.append(cell.char)
         if run_text:
             yield Segment("".join(run_text), run_style)
