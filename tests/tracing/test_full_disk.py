@@ -22,7 +22,7 @@ from branchscope.runtime import (
     ScriptBook,
     Terminate,
 )
-from branchscope.traces import read_spans
+from branchscope.traces import load_traces, read_spans
 from branchscope.tracing import Tracer
 
 from .test_export_otlp import TOPOLOGY
@@ -88,6 +88,10 @@ async def test_a_full_disk_loses_at_most_the_last_line(
     assert len(problems) <= 1, [str(p) for p in problems]
     if problems:  # only the line cut by the full disk, and it is the last one
         assert problems[0].line == len([x for x in lines if x.strip()])
+        assert problems[0].message.startswith("run interrupted: truncated last line, ")
+    (run,) = load_traces([tracer.trace_file]).runs
+    assert run.outcome == "interrupted", "the run span never reached the disk"
+    assert len(run.spans) == len(spans)
     warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     assert any("No space left on device" in w and str(tracer.trace_file) in w for w in warnings)
     assert any("spans could not be written" in w for w in warnings), warnings

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from branchscope.traces import SpanRecord, read_spans
+from branchscope.traces import SpanRecord, diagnose, load_traces, read_spans
 from branchscope.traces import semconv as sc
 
 CHILD = Path(__file__).with_name("traced_child.py")
@@ -79,6 +79,10 @@ def test_sigterm_and_ctrl_c_keep_every_span_and_end_the_run_as_interrupted(
     assert len(waiting_steps) == WORKERS - FINISHING, "each open step ends, marked interrupted"
     branches = [s for s in spans if s.name.startswith("branch ")]
     assert len(branches) == WORKERS + 1
+    # What a user then sees: the run is interrupted, not a plain failure.
+    (view,) = load_traces([tmp_path]).runs
+    assert view.outcome == "interrupted"
+    assert "run_interrupted" in [d.kind for d in diagnose(view)]
 
 
 def test_sigkill_keeps_everything_already_written(tmp_path: Path) -> None:
@@ -92,6 +96,10 @@ def test_sigkill_keeps_everything_already_written(tmp_path: Path) -> None:
     assert _run_span(spans) is None, "the run never ended: no run span (the reader's job)"
     for line in file.read_text().splitlines():
         json.loads(line)
+    (view,) = load_traces([file]).runs
+    assert view.outcome == "interrupted"
+    found = diagnose(view)
+    assert "workflow span is missing" in next(d.title for d in found if d.kind == "run_interrupted")
 
 
 def test_an_exception_out_of_the_event_loop_ends_the_run_as_interrupted(tmp_path: Path) -> None:
