@@ -91,9 +91,7 @@ def recover_run(
     Without a final answer in *facts*, the answer is *answer_of* the main lane's last step,
     when that step came after every fork (the join, or a hand-off's last agent): a run that
     ended on parallel work has no single answer."""
-    recovery = _Recovery(tree, vocabulary, run_span, facts, step_of, call_kind)
-    recovery.answer_of = answer_of
-    return recovery.run_view()
+    return _Recovery(tree, vocabulary, run_span, facts, step_of, call_kind, answer_of).run_view()
 
 
 class _Recovery:
@@ -105,6 +103,7 @@ class _Recovery:
         facts: RunFacts,
         step_of: Callable[[SpanRecord], AgentStep | None],
         call_kind: Callable[[SpanRecord], CallKind | None],
+        answer_of: Callable[[SpanRecord], str | None] | None,
     ) -> None:
         self.tree = tree
         self.vocabulary = vocabulary
@@ -121,7 +120,7 @@ class _Recovery:
         self.lane_of_step: dict[str, str] = {}
         self.barriers: list[BarrierView] = []
         self._names: dict[str, int] = {}
-        self.answer_of: Callable[[SpanRecord], str | None] | None = None
+        self.answer_of = answer_of
 
     # --- grouping -------------------------------------------------------------------------
 
