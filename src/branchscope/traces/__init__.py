@@ -7,12 +7,16 @@ OpenInference / GenAI-convention instrumentation, then diagnose them::
     for run in traces.runs:
         print(run.label, [d.title for d in diagnose(run)])
 
+Analyses of a run: :func:`critical_path` and :func:`barrier_waits` (who held each join
+up), :func:`diff_runs` (the first divergence between two runs).
+
 Nothing here imports the runtime or the instrumentation: the viewer and ``check`` depend on
 this package alone.
 """
 
 from __future__ import annotations
 
+from .critical_path import BarrierWait, PathSegment, barrier_waits, critical_path
 from .diagnostics import (
     Diagnostic,
     DiagnosticKind,
@@ -23,6 +27,7 @@ from .diagnostics import (
     diagnose_all,
     health,
 )
+from .diff import Difference, RunDiff, diff_runs
 from .model import (
     AttributeValue,
     BarrierKind,
@@ -50,13 +55,17 @@ __all__ = [
     "BarrierKind",
     "BarrierOutcome",
     "BarrierView",
+    "BarrierWait",
     "BranchStatus",
     "BranchView",
     "Diagnostic",
     "DiagnosticKind",
+    "Difference",
     "LoadProblem",
     "ModelCallView",
+    "PathSegment",
     "ProgressCallback",
+    "RunDiff",
     "RunHealth",
     "RunOutcome",
     "RunView",
@@ -69,10 +78,13 @@ __all__ = [
     "ToolCallView",
     "TraceSet",
     "Vocabulary",
+    "barrier_waits",
     "build_runs",
     "count_mismatches",
+    "critical_path",
     "diagnose",
     "diagnose_all",
+    "diff_runs",
     "health",
     "load_traces",
     "read_spans",
