@@ -29,6 +29,7 @@ from .actions import (
     parse_action,
     validate_action,
 )
+from ._transcript import Transcript
 from .agents import Agent
 from .config import ExecutionConfig
 from .events import (
@@ -194,7 +195,7 @@ async def _call_model(
                 call_index,
                 provider.provider_name,
                 config.name,
-                tuple((m.role, _render(m)) for m in request.messages),
+                Transcript(request.messages),
             )
         )
     try:
@@ -337,9 +338,3 @@ def tool_parameters(fn: Callable[..., Any]) -> dict[str, Any]:
             required.append(name)
     return {"type": "object", "properties": properties, "required": required}
 
-
-def _render(message: Message) -> str:
-    if message.tool_calls:
-        calls = ", ".join(f"{c.name}({c.arguments})" for c in message.tool_calls)
-        return f"{message.content or ''}\n[tool calls] {calls}".strip()
-    return message.content or ""
