@@ -13,6 +13,7 @@ takes. The same shapes are run on MARSYS by ``benchmarks/marsys_driver.py``:
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -75,9 +76,9 @@ def pipeline(length: int) -> Workload:
     names = [f"P{i}" for i in range(length)]
 
     def build() -> tuple[dict[str, Any], Registry]:
-        scripts: dict[str, Any] = {n: [Invoke(m, "next")] for n, m in zip(names, names[1:])}
+        scripts: dict[str, Any] = {n: [Invoke(m, "next")] for n, m in itertools.pairwise(names)}
         scripts[names[-1]] = [Terminate("done")]
-        flows = ["Start -> P0", *[f"{n} -> {m}" for n, m in zip(names, names[1:])]]
+        flows = ["Start -> P0", *[f"{n} -> {m}" for n, m in itertools.pairwise(names)]]
         topology = {"agents": ["Start", *names, "End"], "flows": [*flows, f"{names[-1]} -> End"]}
         return topology, _registry(ScriptBook(scripts), names)
 

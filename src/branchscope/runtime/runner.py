@@ -12,9 +12,10 @@ import inspect
 import json
 import typing
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from ._transcript import Transcript
 from .actions import (
     INVOKE_AGENT,
     TERMINATE_WORKFLOW,
@@ -29,7 +30,6 @@ from .actions import (
     parse_action,
     validate_action,
 )
-from ._transcript import Transcript
 from .agents import Agent
 from .config import ExecutionConfig
 from .events import (
@@ -62,6 +62,17 @@ class RunEnvironment:
     """Provider per agent name."""
     config: ExecutionConfig
     bus: EventBus
+    briefings: dict[str, tuple[Message, tuple[ToolSpec, ...]]] = field(default_factory=dict)
+    """Per agent, built on its first step: the system message and the tools it is offered
+    (both depend only on the agent and the topology, so every step of the run shares them)."""
+
+    def briefing(self, agent: Agent) -> tuple[Message, tuple[ToolSpec, ...]]:
+        found = self.briefings.get(agent.name)
+        if found is None:
+            tools = coordination_tools(self.topology, agent.name) + _user_tools(agent)
+            found = (Message(role="system", content=agent.system_prompt()), tools)
+            self.briefings[agent.name] = found
+        return found
 
 
 class _StepFailure(Exception):
@@ -136,8 +147,7 @@ async def _converse(
 ) -> tuple[Action, ValidationResult]:
     agent = env.agents[spec.agent]
     provider = env.providers[spec.agent]
-    tools = coordination_tools(env.topology, spec.agent) + _user_tools(agent)
-    system = Message(role="system", content=agent.system_prompt())
+    system, tools = env.briefing(agent)
     for call_index in range(1, env.config.max_tool_rounds + 1):
         request = ModelRequest(
             agent=spec.agent,
@@ -337,4 +347,3 @@ def tool_parameters(fn: Callable[..., Any]) -> dict[str, Any]:
         if param.default is param.empty:
             required.append(name)
     return {"type": "object", "properties": properties, "required": required}
-
