@@ -11,7 +11,9 @@ interleaved round-robin so machine noise hits every variant alike:
 
 It prints medians and the ratios runtime/naive, spans/runtime and traced/runtime, then the
 exploration speed of ``branchscope explore`` on the seed workflow (schedules per second on
-the virtual clock, per strategy). Options: ``--sizes 10,100,1000`` ``--repeats 15``
+the virtual clock, per strategy), then the runtime speed tables of
+``benchmarks.runtime_speed`` (chain length scaling; steps/s, next to MARSYS with
+``--marsys-python PATH``). Options: ``--sizes 10,100,1000`` ``--repeats 15``
 ``--explore-schedules 500`` (0 skips exploration).
 """
 
@@ -25,6 +27,7 @@ from pathlib import Path
 from branchscope.tracing import Tracer
 
 from .exploring import print_exploration
+from .runtime_speed import print_chain, print_versus
 from .timing import compare
 from .workloads import naive_fan_out, run_swarm, swarm_book, swarm_registry
 
@@ -57,6 +60,9 @@ def main() -> int:
     parser.add_argument(
         "--explore-schedules", type=int, default=500, help="schedules per strategy (0: skip)"
     )
+    parser.add_argument(
+        "--marsys-python", metavar="PATH", help="a Python with marsys: runtime steps/s side by side"
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     print(f"swarm fan-out, zero model latency, median of {args.repeats} interleaved runs\n")
@@ -85,6 +91,8 @@ def main() -> int:
     )
     if args.explore_schedules > 0:
         print_exploration(args.explore_schedules)
+    print_chain()
+    print_versus(args.marsys_python)
     return 0
 
 
