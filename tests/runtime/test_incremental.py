@@ -7,8 +7,10 @@ view rendered only when read. Both must give exactly what a full computation giv
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -27,6 +29,7 @@ from branchscope.runtime import (
 from branchscope.runtime._transcript import Transcript, render_message
 from branchscope.runtime.events import ModelCallStarted
 from branchscope.runtime.models import Message, ScriptedProvider, ToolCall
+from branchscope.runtime.models._conversation import Conversation
 from branchscope.runtime.models._scripted import ConversationTally, rescan
 
 ROLES = ("user", "assistant", "tool")
@@ -79,9 +82,9 @@ def _copy(m: Message) -> Message:
 
 
 @settings(max_examples=300, deadline=None)
-@given(operations, st.text(max_size=8))
+@given(operations, st.text(max_size=8), st.booleans())
 def test_a_tally_equals_a_full_rescan_after_any_sequence_of_calls(
-    ops: list[Append | Restart | Rebuild], prompt: str
+    ops: list[Append | Restart | Rebuild], prompt: str, as_view: bool
 ) -> None:
     tally = ConversationTally()
     conversation: list[Message] = []
@@ -93,7 +96,12 @@ def test_a_tally_equals_a_full_rescan_after_any_sequence_of_calls(
         else:
             conversation = [_copy(m) for m in conversation[: op.keep]]
         # The system prompt is rebuilt for every call, equal in value, as the runner does.
-        request = (Message("system", prompt), *conversation)
+        system = Message("system", prompt)
+        request: Sequence[Message] = (
+            Conversation(system, tuple(conversation[:-1]), tuple(conversation[-1:]))
+            if as_view
+            else (system, *conversation)
+        )
         tally.add(request)
         assert (tally.turns, tally.chars) == rescan(request)
 
@@ -177,3 +185,20 @@ async def test_model_call_events_carry_the_whole_conversation_sent() -> None:
     assert last[1] == ("user", "start")
     assert last[2][1].startswith("[tool calls] invoke_agent(")
     assert last[3] == ("tool", "[from B]\npong")
+
+
+@given(messages, st.lists(messages, max_size=6), st.lists(messages, max_size=3), st.data())
+def test_a_conversation_view_reads_exactly_like_the_tuple_it_stands_for(
+    system: Message, history: list[Message], recent: list[Message], data: st.DataObject
+) -> None:
+    view = Conversation(system, tuple(history), tuple(recent))
+    joined = (system, *history, *recent)
+    assert len(view) == len(joined) and tuple(view) == joined and list(view) == list(joined)
+    assert view == joined and hash(view) == hash(joined)
+    index = data.draw(st.integers(min_value=-len(joined), max_value=len(joined) - 1))
+    assert view[index] is joined[index]
+    start, stop = data.draw(st.integers(-8, 8)), data.draw(st.integers(-8, 8))
+    assert view[start:stop] == joined[start:stop]
+    with pytest.raises(IndexError):
+        view[len(joined)]
+    assert rescan(view) == rescan(joined)

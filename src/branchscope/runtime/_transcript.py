@@ -29,7 +29,7 @@ class Transcript(Sequence[tuple[str, str]]):
 
     __slots__ = ("_messages",)
 
-    def __init__(self, messages: tuple[Message, ...]) -> None:
+    def __init__(self, messages: Sequence[Message]) -> None:
         self._messages = messages
 
     def __len__(self) -> int:
@@ -43,7 +43,7 @@ class Transcript(Sequence[tuple[str, str]]):
 
     def __getitem__(self, index: int | slice) -> tuple[str, str] | tuple[tuple[str, str], ...]:
         if isinstance(index, slice):
-            return tuple((m.role, render_message(m)) for m in self._messages[index])
+            return tuple((m.role, render_message(m)) for m in tuple(self._messages)[index])
         message = self._messages[index]
         return (message.role, render_message(message))
 

@@ -43,6 +43,7 @@ from .events import (
     ValidationResult,
 )
 from .models import Message, ModelError, ModelProvider, ModelReply, ModelRequest, ToolCall, ToolSpec
+from .models._conversation import Conversation
 from .steps import StepOutcome, StepSpec
 from .topology import Topology
 
@@ -153,7 +154,7 @@ async def _converse(
             agent=spec.agent,
             branch_id=spec.branch_id,
             step_index=spec.step_index,
-            messages=(system, *spec.messages, *new_messages),
+            messages=Conversation(system, spec.messages, tuple(new_messages)),
             tools=tools,
             config=agent.model_config,
         )

@@ -176,22 +176,23 @@ class ConversationTally:
     value); anything else is counted again from scratch.
     """
 
-    messages: tuple[Message, ...] = ()
+    messages: Sequence[Message] = ()
     turns: int = 0
     chars: int = 0
 
-    def add(self, messages: tuple[Message, ...]) -> None:
+    def add(self, messages: Sequence[Message]) -> None:
         seen = len(self.messages)
         if not self._extended_by(messages, seen):
             seen = 0
             self.turns = self.chars = 0
-        for message in messages[seen:]:
+        for index in range(seen, len(messages)):
+            message = messages[index]
             if message.role == "assistant":
                 self.turns += 1
             self.chars += len(message.content or "")
         self.messages = messages
 
-    def _extended_by(self, messages: tuple[Message, ...], seen: int) -> bool:
+    def _extended_by(self, messages: Sequence[Message], seen: int) -> bool:
         if seen == 0 or len(messages) < seen:
             return False
         last = seen - 1
@@ -201,7 +202,7 @@ class ConversationTally:
         )
 
 
-def rescan(messages: tuple[Message, ...]) -> tuple[int, int]:
+def rescan(messages: Sequence[Message]) -> tuple[int, int]:
     """Assistant turns and content characters counted from scratch (what a tally equals)."""
     turns = sum(1 for m in messages if m.role == "assistant")
     return turns, sum(len(m.content or "") for m in messages)
