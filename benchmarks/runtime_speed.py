@@ -40,7 +40,7 @@ async def _chain_figures(repeats: int, trace_dir: Path) -> dict[int, dict[str, f
         for steps in CHAIN_STEPS:
             work = chain(steps)
             # Long chains take seconds per run: fewer repeats keep the table quick.
-            rounds = max(1, repeats * CHAIN_STEPS[0] // steps)
+            rounds = max(3, repeats * CHAIN_STEPS[0] // steps)
             results = await compare(
                 {
                     "untraced": lambda w=work: run_workload(w),  # type: ignore[misc]
