@@ -15,7 +15,9 @@ content capture (:mod:`benchmarks.content`): redaction throughput on 10 MB, and 
 ``load_traces`` against ``json.loads`` of the same lines; and exploration
 (:mod:`benchmarks.exploring`): schedules per second of ``branchscope explore``.
 Options: ``--sizes 10,100,1000`` ``--repeats 15`` ``--reader-spans 10000,100000``
-``--explore-schedules 500`` ``--only swarm|content|reader|explore``.
+``--explore-schedules 500`` ``--only swarm|content|reader|explore|runtime``; then the runtime
+speed tables of :mod:`benchmarks.runtime_speed` (chain length scaling; steps/s, next to MARSYS
+with ``--marsys-python PATH``).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from branchscope.tracing import Tracer
 from . import content
 from .exploring import print_exploration
 from .reading import print_reading
+from .runtime_speed import print_chain, print_versus
 from .timing import compare
 from .workloads import naive_fan_out, run_swarm, swarm_book, swarm_registry
 
@@ -66,7 +69,12 @@ def main() -> int:
     )
     parser.add_argument("--explore-schedules", type=int, default=500, help="schedules per strategy")
     parser.add_argument(
-        "--only", choices=("swarm", "content", "reader", "explore"), help="run one part only"
+        "--only",
+        choices=("swarm", "content", "reader", "explore", "runtime"),
+        help="run one part only",
+    )
+    parser.add_argument(
+        "--marsys-python", metavar="PATH", help="a Python with marsys: runtime steps/s side by side"
     )
     args = parser.parse_args()
     if args.only in (None, "swarm"):
@@ -78,6 +86,9 @@ def main() -> int:
         print_reading([int(s) for s in args.reader_spans.split(",") if s.strip()])
     if args.only in (None, "explore") and args.explore_schedules > 0:
         print_exploration(args.explore_schedules)
+    if args.only in (None, "runtime"):
+        print_chain()
+        print_versus(args.marsys_python)
     return 0
 
 

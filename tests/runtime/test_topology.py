@@ -137,3 +137,21 @@ def test_parser_accepts_or_names_a_problem(flows: list[str]) -> None:
 def test_arbitrary_flow_text_never_crashes(text: str) -> None:
     with contextlib.suppress(TopologyError):
         parse_topology({"agents": ["Start", "A", "End"], "flows": ["Start -> A", "A -> End", text]})
+
+
+def test_a_dict_parsed_again_gives_the_same_topology_and_a_changed_one_is_checked_anew() -> None:
+    spec = topo(["Start -> A", "A <-> B", "A -> End"], rules=["timeout(5)"])
+    first = parse_topology(spec)
+    assert (
+        parse_topology(topo(["Start -> A", "A <-> B", "A -> End"], rules=["timeout(5)"])) is first
+    )
+    spec["flows"] = [*spec["flows"], "B -> C"]
+    with pytest.raises(TopologyError, match="flow 'B -> C': unknown agent 'C'"):
+        parse_topology(spec)
+    spec["flows"] = spec["flows"][:-1]
+    spec["rules"] = ["timeout(9)"]
+    assert parse_topology(spec).rules.timeout == 9.0
+    as_tuples = {key: tuple(value) for key, value in spec.items()}
+    assert parse_topology(as_tuples) == parse_topology(spec)
+    with pytest.raises(TopologyError, match="'agents' must be a list of strings"):
+        parse_topology({**spec, "agents": "Start A B End"})

@@ -179,8 +179,10 @@ class ModelCallStarted:
     call_index: int
     provider: str
     model: str
-    messages: tuple[tuple[str, str], ...] = ()
-    """``(role, content)`` pairs sent to the model; observers decide whether to keep them."""
+    messages: Sequence[tuple[str, str]] = ()
+    """``(role, content)`` pairs sent to the model; observers decide whether to keep them.
+    The runtime passes a view that renders a message only when it is read, so a model call
+    costs the same however long the conversation is when nobody reads them."""
     time_ns: int = field(default_factory=_now_ns)
     temperature: float | None = None
     max_tokens: int | None = None

@@ -13,10 +13,11 @@ import itertools
 import json
 import typing
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from ._transcript import Transcript
 from .actions import (
     INVOKE_AGENT,
     TERMINATE_WORKFLOW,
@@ -44,6 +45,7 @@ from .events import (
     ValidationResult,
 )
 from .models import Message, ModelError, ModelProvider, ModelReply, ModelRequest, ToolCall, ToolSpec
+from .models._conversation import Conversation
 from .steps import StepOutcome, StepSpec
 from .topology import Topology
 
@@ -65,6 +67,17 @@ class RunEnvironment:
     """Provider per agent name."""
     config: ExecutionConfig
     bus: EventBus
+    briefings: dict[str, tuple[Message, tuple[ToolSpec, ...]]] = field(default_factory=dict)
+    """Per agent, built on its first step: the system message and the tools it is offered
+    (both depend only on the agent and the topology, so every step of the run shares them)."""
+
+    def briefing(self, agent: Agent) -> tuple[Message, tuple[ToolSpec, ...]]:
+        found = self.briefings.get(agent.name)
+        if found is None:
+            tools = coordination_tools(self.topology, agent.name) + _user_tools(agent)
+            found = (Message(role="system", content=agent.system_prompt()), tools)
+            self.briefings[agent.name] = found
+        return found
 
 
 class _StepFailure(Exception):
@@ -176,14 +189,13 @@ async def _converse(
 ) -> tuple[Action, ValidationResult]:
     agent = env.agents[spec.agent]
     provider = env.providers[spec.agent]
-    tools = coordination_tools(env.topology, spec.agent) + _user_tools(agent)
-    system = Message(role="system", content=agent.system_prompt())
+    system, tools = env.briefing(agent)
     for call_index in range(1, env.config.max_tool_rounds + 1):
         request = ModelRequest(
             agent=spec.agent,
             branch_id=spec.branch_id,
             step_index=spec.step_index,
-            messages=(system, *spec.messages, *new_messages),
+            messages=Conversation(system, spec.messages, tuple(new_messages)),
             tools=tools,
             config=agent.model_config,
         )
@@ -244,7 +256,7 @@ async def _call_model(
                 call_index,
                 provider.provider_name,
                 config.name,
-                tuple((m.role, _render(m)) for m in request.messages),
+                Transcript(request.messages),
                 temperature=config.temperature,
                 max_tokens=config.max_tokens,
                 server_address=server[0],
@@ -402,10 +414,3 @@ def tool_parameters(fn: Callable[..., Any]) -> dict[str, Any]:
         if param.default is param.empty:
             required.append(name)
     return {"type": "object", "properties": properties, "required": required}
-
-
-def _render(message: Message) -> str:
-    if message.tool_calls:
-        calls = ", ".join(f"{c.name}({c.arguments})" for c in message.tool_calls)
-        return f"{message.content or ''}\n[tool calls] {calls}".strip()
-    return message.content or ""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any, Literal
 
 from .errors import TopologyError
@@ -161,11 +161,46 @@ class Topology:
 
 
 def parse_topology(spec: Mapping[str, Any] | Topology) -> Topology:
-    """Parse and validate a topology dict; raise :class:`TopologyError` naming the culprit."""
+    """Parse and validate a topology dict; raise :class:`TopologyError` naming the culprit.
+
+    A :class:`Topology` is immutable, so a dict with the same contents as one parsed before
+    gets the same (already validated) one back: a workflow run again and again pays for
+    parsing once.
+    """
     if isinstance(spec, Topology):
         return spec
     if not isinstance(spec, Mapping):
         raise TopologyError(f"topology must be a dict with 'agents' and 'flows', got {spec!r}")
+    key = _content_key(spec)
+    if key is None:
+        return _parse(spec)
+    return _parse_known(key)
+
+
+_Key = tuple[tuple[Any, tuple[Any, ...]], ...]
+
+
+def _content_key(spec: Mapping[str, Any]) -> _Key | None:
+    """The dict's contents as a hashable value, or None when they are not plain lists."""
+    items = []
+    for name, value in spec.items():
+        if type(value) not in (list, tuple):
+            return None
+        items.append((name, tuple(value)))
+    key = tuple(items)
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+@lru_cache(maxsize=64)
+def _parse_known(key: _Key) -> Topology:
+    return _parse({name: list(value) for name, value in key})
+
+
+def _parse(spec: Mapping[str, Any]) -> Topology:
     unknown_keys = set(spec) - {"agents", "flows", "rules", "nodes", "edges"}
     if unknown_keys:
         raise TopologyError(f"topology has unknown keys: {sorted(unknown_keys)}")

@@ -66,7 +66,7 @@ class CallSpans:
     def model_finished(self, run: RunSpans, event: ModelCallFinished) -> None:
         key = (event.branch_id, event.step_index, event.call_index)
         self._contexts.detach((run.run_id, "chat", *key))
-        span = run.chats.get(key)
+        span = run.chats.pop(key, None)  # an ended span is never needed again: let it go
         if not is_open(span):
             return
         assert span is not None
@@ -118,7 +118,7 @@ class CallSpans:
     def tool_finished(self, run: RunSpans, event: ToolCallFinished) -> None:
         key = (event.branch_id, event.step_index, event.call_id)
         self._contexts.detach((run.run_id, "tool", *key))
-        span = run.tools.get(key)
+        span = run.tools.pop(key, None)
         if not is_open(span):
             return
         assert span is not None

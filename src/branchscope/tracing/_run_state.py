@@ -162,6 +162,9 @@ class RunSpans:
             if is_open(span):
                 assert span is not None
                 span.end(end_time=end)
+                # Later events only need its identity (as a parent or link): keep that, not
+                # the whole span, so a long run does not hold every step span until it ends.
+                self.steps[key] = trace.NonRecordingSpan(span.get_span_context())
 
     def end_leftovers(self, time_ns: int | None, *, interrupted: str | None = None) -> None:
         """End whatever the runtime left open, children before parents (not the run span).

@@ -4,6 +4,9 @@ Each agent gets a script of replies. The reply used for a call is picked by how 
 assistant turns the conversation already holds, so it depends only on the conversation
 (never on timing, never on a shared cursor): two branches running the same agent each get
 the script from the top. Latency is optional, fixed or seeded-random per call.
+
+Counting turns must not cost more as a conversation grows, so the provider keeps a tally
+per conversation (agent and branch) and adds only the messages a request appends.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeAlias
 
-from ._types import ModelConfig, ModelError, ModelReply, ModelRequest, ToolCall, Usage
+from ._types import Message, ModelConfig, ModelError, ModelReply, ModelRequest, ToolCall, Usage
 
 __all__ = [
     "CallTool",
@@ -169,6 +172,48 @@ class ScriptBook:
         return self.latency
 
 
+@dataclass(slots=True)
+class ConversationTally:
+    """Assistant turns and content characters of a conversation, kept as it grows.
+
+    ``add`` counts only the messages past the ones already counted when the new conversation
+    extends the last one (the runtime only ever appends to a branch's conversation with an
+    agent; the first message, the system prompt, is rebuilt each step and compared by
+    value); anything else is counted again from scratch.
+    """
+
+    messages: Sequence[Message] = ()
+    turns: int = 0
+    chars: int = 0
+
+    def add(self, messages: Sequence[Message]) -> None:
+        seen = len(self.messages)
+        if not self._extended_by(messages, seen):
+            seen = 0
+            self.turns = self.chars = 0
+        for index in range(seen, len(messages)):
+            message = messages[index]
+            if message.role == "assistant":
+                self.turns += 1
+            self.chars += len(message.content or "")
+        self.messages = messages
+
+    def _extended_by(self, messages: Sequence[Message], seen: int) -> bool:
+        if seen == 0 or len(messages) < seen:
+            return False
+        last = seen - 1
+        first = messages[0]
+        return messages[last] is self.messages[last] and (
+            first is self.messages[0] or first == self.messages[0]
+        )
+
+
+def rescan(messages: Sequence[Message]) -> tuple[int, int]:
+    """Assistant turns and content characters counted from scratch (what a tally equals)."""
+    turns = sum(1 for m in messages if m.role == "assistant")
+    return turns, sum(len(m.content or "") for m in messages)
+
+
 class ScriptedProvider:
     """The ``scripted`` provider: replies come from ``ModelConfig.script``."""
 
@@ -180,6 +225,7 @@ class ScriptedProvider:
             )
         self._book: ScriptBook = config.script
         self._model = config.name
+        self._tallies: dict[tuple[str, str], ConversationTally] = {}
 
     @property
     def provider_name(self) -> str:
@@ -187,7 +233,9 @@ class ScriptedProvider:
 
     async def complete(self, request: ModelRequest) -> ModelReply:
         script = self._book.script_for(request.agent)
-        turn = sum(1 for m in request.messages if m.role == "assistant")
+        tally = self._tallies.setdefault((request.agent, request.branch_id), ConversationTally())
+        tally.add(request.messages)
+        turn, sent = tally.turns, tally.chars
         if not script.replies:
             raise ModelError(f"scripted model for {request.agent!r} has an empty script")
         if turn >= len(script.replies) and not script.cycle:
@@ -208,12 +256,12 @@ class ScriptedProvider:
         delay = item.latency if item.latency is not None else self._book.delay(request, turn)
         if delay > 0:
             await asyncio.sleep(delay)
-        return self._reply(item, request, turn)
+        return self._reply(item, request, turn, sent)
 
     async def aclose(self) -> None:
         return None
 
-    def _reply(self, item: ReplyItem, request: ModelRequest, turn: int) -> ModelReply:
+    def _reply(self, item: ReplyItem, request: ModelRequest, turn: int, sent: int) -> ModelReply:
         call_id = f"call_{request.branch_id}_{request.step_index}_{turn}"
         content: str | None = None
         calls: tuple[ToolCall, ...] = ()
@@ -230,7 +278,6 @@ class ScriptedProvider:
             calls = (ToolCall(call_id, item.name, json.dumps(dict(item.arguments))),)
         else:
             content = item.content
-        sent = sum(len(m.content or "") for m in request.messages)
         produced = len(content or "") + sum(len(c.arguments) for c in calls)
         return ModelReply(
             content=content,

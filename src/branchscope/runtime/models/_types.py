@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, TypeAlias, runtime_checkable
 
@@ -84,7 +84,9 @@ class ModelRequest:
     agent: str
     branch_id: str
     step_index: int
-    messages: tuple[Message, ...]
+    messages: Sequence[Message]
+    """The conversation so far, system message first (a tuple, or the runtime's read-through
+    view that does not copy the conversation for every call)."""
     tools: tuple[ToolSpec, ...]
     config: ModelConfig
 
