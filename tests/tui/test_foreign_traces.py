@@ -6,8 +6,8 @@ from pathlib import Path
 
 from branchscope.traces import load_traces
 from branchscope.tui import Timeline, TraceViewerApp
-from branchscope.tui._run_screen import RunScreen
 from branchscope.tui._run_list import RunTable
+from branchscope.tui._run_screen import RunScreen
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "traces"
 
