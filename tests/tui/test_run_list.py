@@ -54,7 +54,6 @@ def test_the_run_header_counts_what_the_diagnostics_panel_lists() -> None:
     assert "✗ failed" in header
 
 
-
 def test_the_header_leads_with_the_failing_agent_and_its_error_not_the_barrier() -> None:
     from dataclasses import replace
 
