@@ -13,9 +13,10 @@ It prints medians and the ratios runtime/naive, spans/runtime and traced/runtime
 content capture (:mod:`benchmarks.content`): redaction throughput on 10 MB, and one run with a
 10 MB reply traced with capture off and on; the reader (:mod:`benchmarks.reading`):
 ``load_traces`` against ``json.loads`` of the same lines; and exploration
-(:mod:`benchmarks.exploring`): schedules per second of ``branchscope explore``.
+(:mod:`benchmarks.exploring`): schedules per second of ``branchscope explore``; and the viewer
+(:mod:`benchmarks.viewer`): frames and CPU per key on a 5,000-lane run in a headless Pilot.
 Options: ``--sizes 10,100,1000`` ``--repeats 15`` ``--reader-spans 10000,100000``
-``--explore-schedules 500`` ``--only swarm|content|reader|explore``.
+``--explore-schedules 500`` ``--viewer-lanes 5000`` ``--only swarm|content|reader|explore|viewer``.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from . import content
 from .exploring import print_exploration
 from .reading import print_reading
 from .timing import compare
+from .viewer import print_viewer
 from .workloads import naive_fan_out, run_swarm, swarm_book, swarm_registry
 
 
@@ -66,7 +68,12 @@ def main() -> int:
     )
     parser.add_argument("--explore-schedules", type=int, default=500, help="schedules per strategy")
     parser.add_argument(
-        "--only", choices=("swarm", "content", "reader", "explore"), help="run one part only"
+        "--viewer-lanes", type=int, default=5000, help="parallel workers of the viewer's run"
+    )
+    parser.add_argument(
+        "--only",
+        choices=("swarm", "content", "reader", "explore", "viewer"),
+        help="run one part only",
     )
     args = parser.parse_args()
     if args.only in (None, "swarm"):
@@ -78,6 +85,8 @@ def main() -> int:
         print_reading([int(s) for s in args.reader_spans.split(",") if s.strip()])
     if args.only in (None, "explore") and args.explore_schedules > 0:
         print_exploration(args.explore_schedules)
+    if args.only in (None, "viewer") and args.viewer_lanes > 0:
+        print_viewer(args.viewer_lanes)
     return 0
 
 

@@ -69,6 +69,15 @@ def test_long_id_lists_are_cut() -> None:
     assert "…and 22 more" in text
 
 
+def test_a_wide_fork_step_names_eight_targets_and_counts_the_rest() -> None:
+    run = swarm_run(30)
+    lane = build_timeline(run).lanes[0]
+    fork = next(i for i in lane.items if i.step is not None)
+    text = plain(describe(run, lane, fork), width=200)
+    targets = ", ".join(f"Worker{i % 4}" for i in range(8))
+    assert f"action       parallel invoke → {targets}, …and 22 more" in text
+
+
 def test_a_diagnostic_note_carries_its_whole_explanation() -> None:
     first = diagnose(seed_run(mismatch=True))[0]
     text = plain(describe_diagnostic(first))

@@ -145,7 +145,7 @@ def describe_step(
         where = f"{where} ({extra})" if extra else where
     action = (step.kind or "").replace("_", " ")
     if step.targets:
-        action = f"{action} → {', '.join(step.targets)}".strip()
+        action = f"{action} → {_ids(step.targets)}".strip()  # a 5,000-way fork: 8 names
     valid: Text | None = None
     if step.valid is True:
         valid = Text("✓ valid", style=ink.good)
