@@ -104,9 +104,12 @@ def _span_rows(
     if span.links and names is None:  # naming walks the whole run: only for links
         names = span_names(run)
     rows: list[tuple[str, Text | str | None]] = []
-    for link in span.links:
+    for link in span.links[:_LIST_LIMIT]:
         role = link.attributes.get("branchscope.link.role")
         rows.append(("link", link_text(run, role, link.span_id, names)))
+    more = len(span.links) - _LIST_LIMIT
+    if more > 0:  # a barrier of a 5,000-way fork links every arrival; the raw view lists all
+        rows.append(("link", Text(f"…and {more} more (r lists every link)", style=ink.muted)))
     rows.append(("span", Text(f"{span.span_id} · {span.source or 'no source'}", style=ink.muted)))
     return rows
 
