@@ -15,6 +15,8 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.geometry import Size
+from textual.strip import Strip
+from textual.visual import Visual
 from textual.widgets import Static
 
 from branchscope.traces.diagnostics import Diagnostic
@@ -331,6 +333,30 @@ def describe(
     return Text("Nothing selected.", style=ink.muted)
 
 
+class _DetailsText(Static):
+    """The panel's text, drawn once per content and width: measuring its height (to know
+    whether the screen needs a layout) and painting it then share one render."""
+
+    def __init__(self, content: RenderableType) -> None:
+        super().__init__(content)
+        self._drawn: tuple[tuple[object, ...], list[Strip]] | None = None
+
+    def _lines(self, width: int) -> list[Strip]:
+        key = (width, self.visual, self.visual_style, self.text_selection)
+        if self._drawn is None or self._drawn[0] != key:
+            lines = Visual.to_strips(self, self.visual, width, None, self.visual_style)
+            self._drawn = (key, lines)
+        return self._drawn[1]
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(self._lines(width)) if width > 0 else 0
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        lines = self._lines(width)
+        return lines[y] if y < len(lines) else Strip.blank(width, self.visual_style.rich_style)
+
+
 class DetailsPanel(VerticalScroll, can_focus=False):
     """Shows :func:`describe` for whatever the timeline cursor is on."""
 
@@ -353,7 +379,7 @@ class DetailsPanel(VerticalScroll, can_focus=False):
         """More about a barrier (its wait analysis), supplied by the run screen."""
         self.shown: RenderableType = Text("Select a lane or step.", style=self.ink.muted)
         """What the panel currently shows."""
-        self._body = Static(self.shown)
+        self._body = _DetailsText(self.shown)
         self.last: tuple[Lane | None, LaneItem | None, Diagnostic | None] = (None, None, None)
         """What is described: lane, item and the diagnostic that led there."""
         self.layouts = 0
