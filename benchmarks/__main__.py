@@ -13,9 +13,11 @@ It prints medians and the ratios runtime/naive, spans/runtime and traced/runtime
 content capture (:mod:`benchmarks.content`): redaction throughput on 10 MB, and one run with a
 10 MB reply traced with capture off and on; the reader (:mod:`benchmarks.reading`):
 ``load_traces`` against ``json.loads`` of the same lines; and exploration
-(:mod:`benchmarks.exploring`): schedules per second of ``branchscope explore``.
+(:mod:`benchmarks.exploring`): schedules per second of ``branchscope explore``; and the viewer
+(:mod:`benchmarks.viewer`): frames and CPU per key on a 5,000-lane run in a headless Pilot.
 Options: ``--sizes 10,100,1000`` ``--repeats 15`` ``--reader-spans 10000,100000``
-``--explore-schedules 500`` ``--only swarm|content|reader|explore|runtime``; then the runtime
+``--explore-schedules 500`` ``--viewer-lanes 5000``
+``--only swarm|content|reader|explore|runtime|viewer``; then the runtime
 speed tables of :mod:`benchmarks.runtime_speed` (chain length scaling; steps/s, next to MARSYS
 with ``--marsys-python PATH``).
 """
@@ -34,6 +36,7 @@ from .exploring import print_exploration
 from .reading import print_reading
 from .runtime_speed import print_chain, print_versus
 from .timing import compare
+from .viewer import print_viewer
 from .workloads import naive_fan_out, run_swarm, swarm_book, swarm_registry
 
 
@@ -69,8 +72,11 @@ def main() -> int:
     )
     parser.add_argument("--explore-schedules", type=int, default=500, help="schedules per strategy")
     parser.add_argument(
+        "--viewer-lanes", type=int, default=5000, help="parallel workers of the viewer's run"
+    )
+    parser.add_argument(
         "--only",
-        choices=("swarm", "content", "reader", "explore", "runtime"),
+        choices=("swarm", "content", "reader", "explore", "runtime", "viewer"),
         help="run one part only",
     )
     parser.add_argument(
@@ -89,6 +95,8 @@ def main() -> int:
     if args.only in (None, "runtime"):
         print_chain()
         print_versus(args.marsys_python)
+    if args.only in (None, "viewer") and args.viewer_lanes > 0:
+        print_viewer(args.viewer_lanes)
     return 0
 
 

@@ -69,6 +69,37 @@ def test_long_id_lists_are_cut() -> None:
     assert "…and 22 more" in text
 
 
+def test_a_wide_fork_step_names_eight_targets_and_counts_the_rest() -> None:
+    run = swarm_run(30)
+    lane = build_timeline(run).lanes[0]
+    fork = next(i for i in lane.items if i.step is not None)
+    text = plain(describe(run, lane, fork), width=200)
+    targets = ", ".join(f"Worker{i % 4}" for i in range(8))
+    assert f"action       parallel invoke → {targets}, …and 22 more" in text
+
+
+def test_a_barrier_that_links_every_arrival_lists_eight_links_and_counts_the_rest() -> None:
+    from dataclasses import replace
+
+    from branchscope.traces.model import SpanLink
+
+    run = swarm_run(30)
+    lane = build_timeline(run).lanes[0]
+    fork = next(i for i in lane.items if i.barrier is not None)
+    assert fork.barrier is not None and fork.barrier.span is not None
+    arrivals = tuple(
+        SpanLink(run.trace_id, b.span.span_id, {"branchscope.link.role": "arrived"})
+        for b in run.branches[1:]
+        if b.span is not None
+    )
+    barrier = replace(fork.barrier, span=replace(fork.barrier.span, links=arrivals))
+    text = plain(describe(run, lane, replace(fork, barrier=barrier)))
+    assert text.count("link       arrived ← br_") == 8
+    assert "link       arrived ← br_0008" in text
+    assert "arrived ← br_0009" not in text
+    assert "…and 22 more (r lists every link)" in text
+
+
 def test_a_diagnostic_note_carries_its_whole_explanation() -> None:
     first = diagnose(seed_run(mismatch=True))[0]
     text = plain(describe_diagnostic(first))

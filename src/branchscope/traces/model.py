@@ -236,6 +236,10 @@ class RunView:
     """The run never ended (its span is missing or has no end) or was cut short."""
     lost_spans: int = 0
     """Spans known to be lost at the end of its file (a truncated last line)."""
+    _by_id: Mapping[str, BranchView] = field(init=False, repr=False, compare=False)
+    _children: Mapping[str | None, tuple[BranchView, ...]] = field(
+        init=False, repr=False, compare=False
+    )
 
     @property
     def duration_ns(self) -> int:
@@ -255,14 +259,20 @@ class RunView:
             return "failed"
         return "unknown"
 
-    def branch(self, branch_id: str) -> BranchView | None:
+    def __post_init__(self) -> None:
+        by_id: dict[str, BranchView] = {}
+        children: dict[str | None, list[BranchView]] = {}
         for b in self.branches:
-            if b.branch_id == branch_id:
-                return b
-        return None
+            by_id.setdefault(b.branch_id, b)
+            children.setdefault(b.parent_id, []).append(b)
+        object.__setattr__(self, "_by_id", by_id)
+        object.__setattr__(self, "_children", {k: tuple(v) for k, v in children.items()})
+
+    def branch(self, branch_id: str) -> BranchView | None:
+        return self._by_id.get(branch_id)
 
     def children_of(self, branch_id: str | None) -> tuple[BranchView, ...]:
-        return tuple(b for b in self.branches if b.parent_id == branch_id)
+        return self._children.get(branch_id, ())
 
 
 @dataclass(frozen=True, slots=True)

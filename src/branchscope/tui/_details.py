@@ -6,7 +6,7 @@ app; :class:`DetailsPanel` only shows their result.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from rich.console import Group, RenderableType
 from rich.style import Style
@@ -14,6 +14,9 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
+from textual.geometry import Size
+from textual.strip import Strip
+from textual.visual import Visual
 from textual.widgets import Static
 
 from branchscope.traces.diagnostics import Diagnostic
@@ -85,7 +88,9 @@ def span_names(run: RunView) -> dict[str, str]:
     return names
 
 
-def link_text(run: RunView, role: object, span_id: str, names: dict[str, str] | None = None) -> str:
+def link_text(
+    run: RunView, role: object, span_id: str, names: Mapping[str, str] | None = None
+) -> str:
     """A span link in words: ``arrived ← br_0002``; the span id only if it is not in the run."""
     known = (names if names is not None else span_names(run)).get(span_id)
     what = known or f"span {span_id} (not in this trace)"
@@ -94,15 +99,19 @@ def link_text(run: RunView, role: object, span_id: str, names: dict[str, str] | 
 
 
 def _span_rows(
-    run: RunView, span: SpanRecord | None, ink: Ink
+    run: RunView, span: SpanRecord | None, ink: Ink, names: Mapping[str, str] | None
 ) -> list[tuple[str, Text | str | None]]:
     if span is None:
         return [("span", Text("missing from the trace", style=ink.bad))]
-    names = span_names(run)
+    if span.links and names is None:  # naming walks the whole run: only for links
+        names = span_names(run)
     rows: list[tuple[str, Text | str | None]] = []
-    for link in span.links:
+    for link in span.links[:_LIST_LIMIT]:
         role = link.attributes.get("branchscope.link.role")
         rows.append(("link", link_text(run, role, link.span_id, names)))
+    more = len(span.links) - _LIST_LIMIT
+    if more > 0:  # a barrier of a 5,000-way fork links every arrival; the raw view lists all
+        rows.append(("link", Text(f"…and {more} more (r lists every link)", style=ink.muted)))
     rows.append(("span", Text(f"{span.span_id} · {span.source or 'no source'}", style=ink.muted)))
     return rows
 
@@ -114,6 +123,7 @@ def describe_step(
     *,
     ink: Ink | None = None,
     unfold: bool = False,
+    names: Mapping[str, str] | None = None,
 ) -> RenderableType:
     """A step: who ran, who it was validated as, what it did, what it said, what it cost."""
     ink = ink or default_ink()
@@ -140,7 +150,7 @@ def describe_step(
         where = f"{where} ({extra})" if extra else where
     action = (step.kind or "").replace("_", " ")
     if step.targets:
-        action = f"{action} → {', '.join(step.targets)}".strip()
+        action = f"{action} → {_ids(step.targets)}".strip()  # a 5,000-way fork: 8 names
     valid: Text | None = None
     if step.valid is True:
         valid = Text("✓ valid", style=ink.good)
@@ -170,14 +180,16 @@ def describe_step(
     rows.append(("time", _times(run, step.span.start_ns, step.span.end_ns)))
     if step.resumed_from:
         rows.append(("resumed", f"by barrier {step.resumed_from}"))
-    rows.extend(_span_rows(run, step.span, ink))
+    rows.extend(_span_rows(run, step.span, ink, names))
     style = ink.bad if step.identity_mismatch or step.failed else "bold"
     return Group(
         _title(head, style), _grid(rows, ink), describe_conversation(step, ink=ink, unfold=unfold)
     )
 
 
-def describe_branch(run: RunView, lane: Lane, *, ink: Ink | None = None) -> RenderableType:
+def describe_branch(
+    run: RunView, lane: Lane, *, ink: Ink | None = None, names: Mapping[str, str] | None = None
+) -> RenderableType:
     """A branch: its agents, how it started, how it ended."""
     ink = ink or default_ink()
     branch = lane.branch
@@ -211,7 +223,7 @@ def describe_branch(run: RunView, lane: Lane, *, ink: Ink | None = None) -> Rend
     rows.append(("error", Text(error, style=ink.bad) if error else None))
     rows.append(("steps", str(sum(1 for i in lane.items if i.step is not None))))
     rows.append(("time", _times(run, lane.start_ns, lane.end_ns)))
-    rows.extend(_span_rows(run, branch.span if branch else None, ink))
+    rows.extend(_span_rows(run, branch.span if branch else None, ink, names))
     style = ink.bad if lane.failed or lane.mismatch else "bold"
     return Group(_title(f"Branch {lane.branch_id}", style), _grid(rows, ink))
 
@@ -251,6 +263,7 @@ def describe_barrier(
     *,
     ink: Ink | None = None,
     extra: Sequence[tuple[str, Text | str | None]] = (),
+    names: Mapping[str, str] | None = None,
 ) -> RenderableType:
     """A barrier: who it waited for, who arrived, who failed, what it decided."""
     ink = ink or default_ink()
@@ -284,7 +297,7 @@ def describe_barrier(
         ("time", _times(run, barrier.start_ns, barrier.end_ns)),
     ]
     rows += extra
-    rows += _span_rows(run, barrier.span, ink)
+    rows += _span_rows(run, barrier.span, ink, names)
     return Group(
         _title(f"Barrier {barrier.barrier_id}", ink.bad if bad else "bold"), _grid(rows, ink)
     )
@@ -305,16 +318,43 @@ def describe(
     ink: Ink | None = None,
     unfold: bool = False,
     barrier_extra: Sequence[tuple[str, Text | str | None]] = (),
+    names: Mapping[str, str] | None = None,
 ) -> RenderableType:
-    """Details for a selected item, else for the selected lane."""
+    """Details for a selected item, else for the selected lane; ``names`` is
+    :func:`span_names` of the run, worked out once by a caller that describes often."""
     ink = ink or default_ink()
     if item is not None and item.step is not None:
-        return describe_step(run, item.step, lane.branch if lane else None, ink=ink, unfold=unfold)
+        branch = lane.branch if lane else None
+        return describe_step(run, item.step, branch, ink=ink, unfold=unfold, names=names)
     if item is not None and item.barrier is not None:
-        return describe_barrier(run, item.barrier, ink=ink, extra=barrier_extra)
+        return describe_barrier(run, item.barrier, ink=ink, extra=barrier_extra, names=names)
     if lane is not None:
-        return describe_branch(run, lane, ink=ink)
+        return describe_branch(run, lane, ink=ink, names=names)
     return Text("Nothing selected.", style=ink.muted)
+
+
+class _DetailsText(Static):
+    """The panel's text, drawn once per content and width: measuring its height (to know
+    whether the screen needs a layout) and painting it then share one render."""
+
+    def __init__(self, content: RenderableType) -> None:
+        super().__init__(content)
+        self._drawn: tuple[tuple[object, ...], list[Strip]] | None = None
+
+    def _lines(self, width: int) -> list[Strip]:
+        key = (width, self.visual, self.visual_style, self.text_selection)
+        if self._drawn is None or self._drawn[0] != key:
+            lines = Visual.to_strips(self, self.visual, width, None, self.visual_style)
+            self._drawn = (key, lines)
+        return self._drawn[1]
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(self._lines(width)) if width > 0 else 0
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        lines = self._lines(width)
+        return lines[y] if y < len(lines) else Strip.blank(width, self.visual_style.rich_style)
 
 
 class DetailsPanel(VerticalScroll, can_focus=False):
@@ -339,9 +379,12 @@ class DetailsPanel(VerticalScroll, can_focus=False):
         """More about a barrier (its wait analysis), supplied by the run screen."""
         self.shown: RenderableType = Text("Select a lane or step.", style=self.ink.muted)
         """What the panel currently shows."""
-        self._body = Static(self.shown)
+        self._body = _DetailsText(self.shown)
         self.last: tuple[Lane | None, LaneItem | None, Diagnostic | None] = (None, None, None)
         """What is described: lane, item and the diagnostic that led there."""
+        self.layouts = 0
+        """Updates that changed the panel's height, so the screen had to lay out again."""
+        self._names: dict[str, str] | None = None
 
     def compose(self) -> ComposeResult:
         yield self._body
@@ -364,10 +407,40 @@ class DetailsPanel(VerticalScroll, can_focus=False):
         extra: list[tuple[str, Text | str | None]] = []
         if item is not None and item.barrier is not None and self.barrier_extra is not None:
             extra = self.barrier_extra(item.barrier)
-        body = describe(self.run, lane, item, ink=self.ink, unfold=self.unfold, barrier_extra=extra)
+        if self._names is None:
+            self._names = span_names(self.run)
+        body = describe(
+            self.run,
+            lane,
+            item,
+            ink=self.ink,
+            unfold=self.unfold,
+            barrier_extra=extra,
+            names=self._names,
+        )
         if note is not None:
             body = Group(describe_diagnostic(note, ink=self.ink), Text(""), body)
         self.shown = body
-        self._body.update(body)
+        self._update_body(body)
         if not keep_scroll:
             self.scroll_home(animate=False)
+
+    def _update_body(self, body: RenderableType) -> None:
+        """Show ``body``, asking for a layout of the screen only when its height changes.
+
+        Moving between lanes of the same kind keeps the panel's height; repainting its lines
+        in place then spares a reflow of the whole screen on every cursor key. The height is
+        measured through the widget, which keeps it for the layout that may follow."""
+        shown = self._body
+        width, height = shown.size
+        shown.update(body, layout=False)
+        if not (shown.is_mounted and width > 0):
+            shown.refresh(layout=True)
+            return
+        new_height = shown.get_content_height(self.size, self.app.size, width)
+        if new_height != height:
+            self.layouts += 1
+            # Setting the sizes the layout will find asks for that layout, and spares the
+            # second one Textual would otherwise run when it sees the sizes change.
+            shown.virtual_size = Size(width, new_height)
+            self.virtual_size = Size(self.virtual_size.width, new_height)

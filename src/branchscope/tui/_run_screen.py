@@ -1,7 +1,9 @@
 """The screen of one run: summary, timeline, diagnostics and details.
 
 Attributes down, messages up: the timeline and the diagnostics list post what the user
-chose; this screen moves the cursor and fills the details panel.
+chose; this screen moves the cursor and fills the details panel. The details follow the
+timeline cursor through a watch rather than the timeline's message, so the new cursor lines
+and the new details are painted in the same frame.
 """
 
 from __future__ import annotations
@@ -182,6 +184,7 @@ class RunScreen(Screen[None]):
         self.details = DetailsPanel(run, id="details")
         self.details.barrier_extra = self._wait_of
         self.diagnostics_panel = DiagnosticsPanel(self.diagnostics, id="diagnostics")
+        self._waits: dict[str, list[tuple[str, Text | str | None]]] = {}
 
     def compose(self) -> ComposeResult:
         with Vertical(id="summary"):
@@ -195,8 +198,14 @@ class RunScreen(Screen[None]):
         yield Footer()
 
     def _wait_of(self, barrier: BarrierView) -> list[tuple[str, Text | str | None]]:
-        wait = barrier_wait(self.run, barrier)
-        return describe_wait(self.run, wait, self.timeline.critical, ink=self.details.ink)
+        """A barrier's wait analysis, worked out once per barrier (and theme): it walks every
+        arrival, too slow to redo on each cursor move over a wide fork."""
+        rows = self._waits.get(barrier.barrier_id)
+        if rows is None:
+            wait = barrier_wait(self.run, barrier)
+            rows = describe_wait(self.run, wait, self.timeline.critical, ink=self.details.ink)
+            self._waits[barrier.barrier_id] = rows
+        return rows
 
     def _paint_header(self) -> None:
         ink = ink_of(self.app)
@@ -209,6 +218,7 @@ class RunScreen(Screen[None]):
         self.query_one("#ids", Static).update(run_id_line(self.run, ink))
 
     def _theme_changed(self) -> None:
+        self._waits.clear()
         self._paint_header()
         self.details.restyle(ink_of(self.app))
         self.diagnostics_panel.restyle(ink_of(self.app))
@@ -216,6 +226,7 @@ class RunScreen(Screen[None]):
     def on_mount(self) -> None:
         self._theme_changed()
         self.watch(self.app, "theme", self._theme_changed, init=False)
+        self.watch(self.timeline, "selection", self._selection_moved, init=False)
         count = len(self.diagnostics)
         self.diagnostics_panel.border_title = f"Diagnostics ({count})" if count else "Diagnostics"
         self.details.border_title = "Details"
@@ -228,8 +239,10 @@ class RunScreen(Screen[None]):
             self.details.show(self.timeline.lane, None)
 
     # --- messages up -----------------------------------------------------------------------
-    def on_timeline_selection_changed(self, event: Timeline.SelectionChanged) -> None:
-        self.details.show(event.lane, event.item, self._note_for(self.timeline.selection))
+    def _selection_moved(self, place: Place) -> None:
+        """Called as the cursor moves, inside the key's own handling (before the screen
+        repaints), so the timeline and the details change in one frame."""
+        self.details.show(self.timeline.lane, self.timeline.item, self._note_for(place))
 
     def _note_for(self, place: Place) -> Diagnostic | None:
         if self._note is not None and self._note[0] == place:
@@ -251,9 +264,10 @@ class RunScreen(Screen[None]):
                 f"{diagnostic.title}: not drawn in the timeline", severity="warning", markup=False
             )
             return
+        self._note = (self.timeline.validate_selection(place), diagnostic)
+        if self.timeline.selection == self._note[0]:  # no move, so no watch: show it here
+            self.details.show(self.timeline.lane, self.timeline.item, diagnostic)
         self.timeline.select(place)
-        self._note = (self.timeline.selection, diagnostic)
-        self.details.show(self.timeline.lane, self.timeline.item, diagnostic)
         self.diagnostics_panel.show_index(self.diagnostics.index(diagnostic))
 
     # --- actions ---------------------------------------------------------------------------
