@@ -34,6 +34,7 @@ __all__ = [
     "outlived_run_detail",
     "plural",
     "run_failure_detail",
+    "slower_than_siblings",
     "step_texts",
     "unique",
 ]
@@ -203,6 +204,33 @@ def branch_failure_detail(
     if consequence:
         lines.append(consequence)
     return "\n".join(lines)
+
+
+_SLOW_FACTOR = 3
+
+
+def slower_than_siblings(run: RunView, branch: BranchView) -> str | None:
+    """A line when a parallel branch ran far longer than every sibling that did not fail:
+    the mark of a hang or a timeout, which the error text alone often hides."""
+    siblings = {
+        c
+        for b in run.barriers
+        if branch.branch_id in b.candidates
+        for c in b.candidates
+        if c != branch.branch_id
+    }
+    lengths = [
+        s.end_ns - s.start_ns
+        for c in siblings
+        if (s := run.branch(c)) is not None and s.status == "terminated" and s.end_ns > s.start_ns
+    ]
+    own = branch.end_ns - branch.start_ns
+    if not lengths or own <= _SLOW_FACTOR * max(lengths):
+        return None
+    return (
+        f"It ran {format_ms(own)} ms, {own / max(lengths):.0f}x its slowest sibling that "
+        f"finished ({format_ms(max(lengths))} ms): it hung or timed out."
+    )
 
 
 def run_failure_detail(run: RunView, roots: Sequence[BranchView]) -> str:

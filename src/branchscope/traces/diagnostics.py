@@ -39,6 +39,7 @@ from ._diagnostic_text import (
     other_agent_named,
     outlived_run_detail,
     run_failure_detail,
+    slower_than_siblings,
     step_texts,
 )
 from ._inferred import CoordinationFailure, coordination_failures
@@ -330,6 +331,9 @@ def _failures(
             error_type = next((s.error_type for s in reversed(branch.steps) if s.error_type), None)
             title = branch_failure_title(run, branch.branch_id, error, by, error_type)
             detail = branch_failure_detail(run, branch.branch_id, error, by, error_type)
+            slow = slower_than_siblings(run, branch)
+            if slow:
+                detail += "\n" + slow
         found.append(
             Diagnostic(
                 severity="warning" if by is not None else "error",

@@ -85,10 +85,17 @@ def test_agents_sdk_failed_parallel_agent_is_a_marked_lane_named_with_its_error(
     assert (fork.failed, fork.arrived) == (("Hotels",), ("Flights", "Activities"))
 
 
-def test_agents_sdk_hang_shows_in_the_hotels_lane_length() -> None:
+def test_agents_sdk_hang_is_named_by_the_hotels_lane_length() -> None:
     run = _run("openai-agents-hotels-hang.jsonl")
     lengths = {b.branch_id: b.end_ns - b.start_ns for b in run.branches if b.branch_id != "main"}
     assert lengths["Hotels"] > 3 * max(lengths["Flights"], lengths["Activities"])
+    (failed,) = [d for d in diagnose(run) if d.kind == "branch_failed"]
+    assert "x its slowest sibling that finished" in failed.detail
+    assert failed.detail.endswith("it hung or timed out.")
+    (quick,) = [
+        d for d in diagnose(_run("openai-agents-hotels-500.jsonl")) if d.branch_id == "Hotels"
+    ]
+    assert "hung" not in quick.detail  # a 500 comes back as fast as its siblings
 
 
 def test_agents_sdk_empty_final_answer_is_named() -> None:
