@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 
+from branchscope.demo import DEMO_TASK, DEMO_TOPOLOGY
 from branchscope.runtime import (
     Agent,
     Invoke,
@@ -26,22 +27,9 @@ from branchscope.runtime import (
     Terminate,
 )
 
-TASK = "Collect the letters and assemble the secret word."
-TOPOLOGY = {
-    "agents": ["Start", "Orchestrator", "AgentA", "AgentB", "AgentC", "AgentD", "End"],
-    "flows": [
-        "Start -> Orchestrator",
-        "Orchestrator -> AgentA",
-        "Orchestrator -> AgentB",
-        "Orchestrator -> AgentC",
-        "AgentA -> Orchestrator",
-        "AgentB -> Orchestrator",
-        "AgentC -> AgentD",
-        "AgentD -> Orchestrator",
-        "Orchestrator -> End",
-    ],
-    "rules": ["timeout(180)"],
-}
+# The seed topology, as the demo runs it (its flows are printed by `branchscope demo`).
+TASK = DEMO_TASK
+TOPOLOGY = DEMO_TOPOLOGY
 
 
 def assemble(request: ModelRequest) -> Terminate:

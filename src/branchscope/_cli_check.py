@@ -25,11 +25,11 @@ from ._cli_inputs import PathRead, read_inputs
 from .traces import (
     Diagnostic,
     LoadProblem,
+    RunHealth,
     RunView,
     TraceSet,
     build_runs,
     diagnose_all,
-    health,
 )
 from .traces.critical_path import barrier_waits, critical_path
 
@@ -139,7 +139,7 @@ def _json_document(
             {"path": i.given, "spans": i.spans, "usable": i.reason is None, "reason": i.reason}
             for i in report.inputs
         ],
-        "runs": [_run_json(run) for run in report.runs],
+        "runs": [_run_json(run, report.diagnostics) for run in report.runs],
         "diagnostics": [
             {
                 "kind": str(d.kind),
@@ -158,8 +158,8 @@ def _json_document(
     }
 
 
-def _run_json(run: RunView) -> dict[str, Any]:
-    found = health(run)
+def _run_json(run: RunView, diagnostics: Sequence[Diagnostic]) -> dict[str, Any]:
+    found = RunHealth.of([d for d in diagnostics if d.trace_id == run.trace_id])
     return {
         "trace_id": run.trace_id,
         "run_id": run.run_id,

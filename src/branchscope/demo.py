@@ -23,7 +23,14 @@ from .runtime import (
     Terminate,
 )
 
-__all__ = ["DEMO_TOPOLOGY", "DEMO_WORKFLOW", "build_demo_registry", "format_summary", "run_demo"]
+__all__ = [
+    "DEMO_TASK",
+    "DEMO_TOPOLOGY",
+    "DEMO_WORKFLOW",
+    "build_demo_registry",
+    "format_summary",
+    "run_demo",
+]
 
 DEMO_WORKFLOW = "secret-word"
 DEMO_TASK = "Collect the letters and assemble the secret word."
