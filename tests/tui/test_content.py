@@ -17,7 +17,7 @@ from branchscope.traces import load_traces
 from branchscope.traces.model import TraceSet
 from branchscope.tracing import Tracer
 from branchscope.tui import TraceViewerApp
-from branchscope.tui._details import DetailsPanel
+from branchscope.tui._details_panel import DetailsPanel
 from branchscope.tui._diff_screen import DiffScreen
 from branchscope.tui._raw import RawScreen
 from branchscope.tui._run_list import RunListScreen

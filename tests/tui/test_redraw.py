@@ -1,7 +1,7 @@
 """What a cursor key costs the screen, in counts (never timings): lines repainted, layouts.
 
-A move must repaint the old and the new cursor line, not the whole timeline, and refill the
-details panel in place when its height stays the same; see ``benchmarks/viewer.py`` for the
+A move must repaint the old and the new cursor line, not the whole timeline, and only the
+lines of the details that changed, in one screen update; see ``benchmarks/viewer.py`` for the
 frames and CPU per key.
 """
 
@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import io
 
-from rich.console import Console
+from rich.console import Console, RenderableType
+from textual.screen import Screen
 
 from branchscope.tui import TraceViewerApp
 from branchscope.tui._lanes import Place
@@ -50,21 +51,60 @@ async def test_a_cursor_move_repaints_only_the_old_and_new_cursor_lines() -> Non
         assert "Branch br_0004" in _plain(screen.details.shown)
 
 
-async def test_moving_between_lanes_of_one_kind_refills_the_details_without_a_layout() -> None:
+class FrameCountingApp(TraceViewerApp):
+    """The viewer, counting the screen updates it composes (what a terminal would draw)."""
+
+    frames = 0
+
+    def _display(self, screen: Screen[object], renderable: RenderableType | None) -> None:
+        if renderable is not None:
+            self.frames += 1
+        super()._display(screen, renderable)
+
+
+async def test_every_cursor_key_updates_the_screen_once_with_the_new_details() -> None:
+    app = FrameCountingApp(traces=trace_set(swarm_run(1000)), open_single_run=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open(app)
+        await pilot.pause()  # the run screen's first paint
+        keys = [
+            ("j", "Branch br_0001"),  # off the coordinator: other details, other height
+            ("j", "Branch br_0002"),
+            ("pagedown", "Branch br_0024"),  # scrolls the timeline
+            ("G", "Branch br_1000"),
+            ("enter", "Step 0 · Worker3"),
+            ("k", "Branch br_0999"),
+            ("g", "Branch br_0000"),
+            ("enter", "Step 0 · Coordinator"),
+            ("right", "Barrier bar_0001"),  # a 1,000-way fork barrier
+            ("left", "Step 0 · Coordinator"),
+            ("escape", "Branch br_0000"),
+        ]
+        for key, shown in keys:
+            frames = app.frames
+            await pilot.press(key)
+            await pilot.pause()
+            assert app.frames - frames == 1, f"{key!r} updated the screen {app.frames - frames}x"
+            assert shown in _plain(screen.details.shown), key
+
+
+async def test_the_details_repaint_only_the_lines_that_changed() -> None:
     app = TraceViewerApp(traces=trace_set(swarm_run(1000)), open_single_run=True)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await _open(app)
+        details = screen.details
         await pilot.press("j")
         await pilot.pause()
-        layouts = screen.details.layouts
-        await pilot.press("j", "j", "pagedown", "G", "k")
+        repainted = details.lines_repainted
+        await pilot.press("j")  # br_0001 Worker0 -> br_0002 Worker1: same keys, other values
         await pilot.pause()
-        assert screen.details.layouts == layouts
-        assert "Branch br_0999" in _plain(screen.details.shown)
-        await pilot.press("enter")  # a step says more than a branch: the panel grows once
-        await pilot.pause()
-        assert screen.details.layouts == layouts + 1
-        assert "Step 0 · Worker2" in _plain(screen.details.shown)
+        changed = details.lines_repainted - repainted
+        assert 0 < changed < details.size.height
+        assert "Branch br_0002" in _plain(details.shown)
+        lines = [
+            "".join(s.text for s in details.render_line(y)) for y in range(details.size.height)
+        ]
+        assert lines[0].startswith("Branch br_0002") and "agents" in lines[1]
 
 
 async def test_scrolling_repaints_the_plot_once_and_keeps_drawn_lanes() -> None:

@@ -22,7 +22,7 @@ from textual.widgets import Footer, Static
 from branchscope.traces.critical_path import barrier_wait
 from branchscope.traces.diagnostics import Diagnostic, DiagnosticKind, RunHealth
 from branchscope.traces.model import BarrierView, RunView, SpanRecord
-from branchscope.tui._details import DetailsPanel
+from branchscope.tui._details_panel import DetailsPanel
 from branchscope.tui._diagnostics_panel import DiagnosticsPanel, ordered
 from branchscope.tui._format import format_duration, format_utc
 from branchscope.tui._lanes import Place
@@ -154,7 +154,8 @@ class RunScreen(Screen[None]):
     ]
 
     # The header never wraps (each line is cut with an ellipsis); the timeline takes the
-    # rows its lanes need, up to most of the screen; the panels hug their content.
+    # rows its lanes need, up to most of the screen; the panels fill the rest, so moving the
+    # cursor changes what the details say but never the size of anything on the screen.
     DEFAULT_CSS = """
     RunScreen #summary { height: auto; padding: 0 1; background: $panel; }
     RunScreen #summary > Static {
@@ -165,8 +166,7 @@ class RunScreen(Screen[None]):
     RunScreen #panels { height: 1fr; min-height: 5; }
     RunScreen #panels > * {
         width: 1fr;
-        height: auto;
-        max-height: 100%;
+        height: 1fr;
         border: round $primary-background-lighten-2;
         border-title-color: $text-muted;
         background: $surface;
