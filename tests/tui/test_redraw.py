@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 
 from rich.console import Console, RenderableType
+from textual.pilot import Pilot
 from textual.screen import Screen
 
 from branchscope.tui import TraceViewerApp
@@ -51,6 +52,19 @@ async def test_a_cursor_move_repaints_only_the_old_and_new_cursor_lines() -> Non
         assert "Branch br_0004" in _plain(screen.details.shown)
 
 
+async def _settle(pilot: Pilot[None]) -> None:
+    """Let the screens finish the updates that opening the run started (the run list's
+    footer behind it repaints too), until a pause composes nothing more."""
+    app = pilot.app
+    assert isinstance(app, FrameCountingApp)
+    for _ in range(20):
+        frames = app.frames
+        await pilot.pause()
+        if app.frames == frames:
+            return
+    raise AssertionError("the screen kept updating with no key pressed")
+
+
 class FrameCountingApp(TraceViewerApp):
     """The viewer, counting the screen updates it composes (what a terminal would draw)."""
 
@@ -66,7 +80,7 @@ async def test_every_cursor_key_updates_the_screen_once_with_the_new_details() -
     app = FrameCountingApp(traces=trace_set(swarm_run(1000)), open_single_run=True)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await _open(app)
-        await pilot.pause()  # the run screen's first paint
+        await _settle(pilot)
         keys = [
             ("j", "Branch br_0001"),  # off the coordinator: other details, other height
             ("j", "Branch br_0002"),

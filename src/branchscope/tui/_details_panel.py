@@ -17,7 +17,6 @@ from textual import events
 from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from textual.visual import Visual, visualize
 
 from branchscope.traces.diagnostics import Diagnostic
 from branchscope.traces.model import BarrierView, RunView
@@ -28,6 +27,17 @@ from branchscope.tui._theme import Ink, default_ink
 __all__ = ["DetailsPanel"]
 
 BarrierExtra = Callable[[BarrierView], list[tuple[str, Text | str | None]]]
+
+
+def _runs(rows: list[int]) -> list[tuple[int, int]]:
+    """Consecutive rows as ``(first, last)`` pairs: one repaint per block of changed lines."""
+    runs: list[tuple[int, int]] = []
+    for row in rows:
+        if runs and runs[-1][1] == row - 1:
+            runs[-1] = (runs[-1][0], row)
+        else:
+            runs.append((row, row))
+    return runs
 
 
 class DetailsPanel(ScrollView, can_focus=False):
@@ -114,39 +124,45 @@ class DetailsPanel(ScrollView, can_focus=False):
     def on_resize(self, event: events.Resize) -> None:
         if self.text_width != self._drawn_width:
             self._redraw()
+        else:
+            self._set_height(len(self._lines))
 
     def _redraw(self) -> None:
         """Render :attr:`shown` at the panel's width and repaint the lines that changed."""
         width = self.text_width
         if not self.is_mounted or width <= 0:
             return
-        base = self.visual_style
-        visual = visualize(self, self.shown, markup=False)
-        lines = Visual.to_strips(self, visual, width, None, base)
-        blank = base.rich_style
-        lines = [line.extend_cell_length(width, blank) for line in lines]
+        app = self.app
+        options = app.console_options.update(width=width, height=None, highlight=False)
+        rendered = app.console.render_lines(self.shown, options, style=self.rich_style, pad=True)
+        lines = [Strip(line, width) for line in rendered]
         old, self._lines = self._lines, lines
         resized = width != self._drawn_width
         self._drawn_width = width
         self._set_height(len(lines))
         top = round(self.scroll_y)
-        for y in range(self.size.height):
-            row = top + y
-            before = old[row] if row < len(old) else None
-            after = lines[row] if row < len(lines) else None
-            if resized or before != after:
-                self.lines_repainted += 1
-                self.refresh(Region(0, y, self.size.width, 1))
+        changed = [
+            y
+            for y in range(self.size.height)
+            if resized
+            or (old[top + y] if top + y < len(old) else None)
+            != (lines[top + y] if top + y < len(lines) else None)
+        ]
+        self.lines_repainted += len(changed)
+        for first, last in _runs(changed):
+            self.refresh(Region(0, first, self.size.width, last - first + 1))
 
     def _set_height(self, height: int) -> None:
         """Give the scrollbar the text's new height without a layout of the screen: the
-        panel's own size does not change, only how far it scrolls."""
-        size = Size(self.text_width, height)
+        panel's own size does not change, only how far it scrolls. Text shorter than the
+        panel counts as the panel's height, so the scrollbar stays as it is between two
+        texts that both fit."""
+        size = Size(self.text_width, max(height, self.scrollable_content_region.height))
         if size == self.virtual_size:
             return
         self.set_reactive(DetailsPanel.virtual_size, size)
         if self.show_vertical_scrollbar:
-            self.vertical_scrollbar.window_virtual_size = height
+            self.vertical_scrollbar.window_virtual_size = size.height
         if self.scroll_y > self.max_scroll_y:
             self.scroll_to(y=self.max_scroll_y, animate=False)
 

@@ -10,7 +10,7 @@ around a 5,000-lane run costs two lines and one frame.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import ClassVar
+from typing import ClassVar, TypeAlias
 
 from rich.segment import Segment
 from rich.style import Style
@@ -24,7 +24,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from branchscope.traces.critical_path import PathSegment, critical_path
+from branchscope.traces.critical_path import BarrierWait, PathSegment, barrier_waits, critical_path
 from branchscope.traces.model import RunView
 from branchscope.tui._axis import MAX_ZOOM, TimeAxis
 from branchscope.tui._glyphs import Cell, Role, axis_cells, lane_cells, lane_label, lane_marker
@@ -35,6 +35,8 @@ from branchscope.tui._timeline_style import COMPONENT_CLASSES, TIMELINE_CSS, res
 __all__ = ["Timeline"]
 
 _SEPARATOR = "│"
+_RunKey: TypeAlias = tuple[Style, Role, str | None, bool]
+"""A run of plot cells drawn alike: base style, glyph role, agent, whether the cursor is on it."""
 _END_MARGIN = 18
 """Columns left free after the run's end at the default zoom, for barrier counts and notes."""
 
@@ -99,7 +101,11 @@ class Timeline(ScrollView, can_focus=True):
         super().__init__(name=name, id=id, classes=classes)
         self.run = run
         self.model: TimelineModel = build_timeline(run)
-        self.critical = critical_path(run)
+        waits = barrier_waits(run)
+        self.waits: dict[str, BarrierWait] = {wait.barrier_id: wait for wait in waits}
+        """The wait at each barrier that fired (the details of a barrier say who it waited
+        for), worked out once with the critical path: a 5,000-way fork takes a while."""
+        self.critical = critical_path(run, waits)
         """The run's critical path, highlighted with ``p``."""
         rows = {lane.branch_id: row for row, lane in enumerate(self.model.lanes)}
         self._critical_rows: dict[int, list[PathSegment]] = {}
@@ -110,8 +116,11 @@ class Timeline(ScrollView, can_focus=True):
         self._axis = TimeAxis.fit(self.model.start_ns, self.model.end_ns, 1)
         self._roles: dict[Role, Style] = {}
         self._chrome: dict[str, Style] = {}
+        self._base = Style()
+        self._styles: dict[_RunKey, Style] = {}
+        """The widget's own colours, under every line (worked out once per theme)."""
         self._rows: LRUCache[tuple[object, ...], list[Cell]] = LRUCache(512)
-        self._strips: LRUCache[tuple[object, ...], Strip] = LRUCache(512)
+        self._strips: LRUCache[tuple[object, ...], Strip] = LRUCache(2048)
         self._label_width = min(
             40, max((len(lane.label) for lane in self.model.lanes), default=8) + 3
         )
@@ -166,6 +175,8 @@ class Timeline(ScrollView, can_focus=True):
 
     def _load_styles(self) -> None:
         self._roles, self._chrome = resolve_styles(self)
+        self._base = self.rich_style
+        self._styles.clear()
 
     def _forget(self) -> None:
         """Drop every drawn line (the styles or the width changed) and repaint."""
@@ -353,11 +364,17 @@ class Timeline(ScrollView, can_focus=True):
         return cells
 
     def render_line(self, y: int) -> Strip:
+        """A line of the plot; a scroll repaints every line, so a drawn line is a lookup."""
         self.lines_rendered += 1
         width = self.size.width
-        base = self.rich_style
+        base = self._base
         if y == 0:
-            return self._ruler(base).crop_extend(0, width, base)
+            key: tuple[object, ...] = (-1, self._axis, width)
+            strip = self._strips.get(key)
+            if strip is None:
+                strip = self._ruler(base).crop_extend(0, width, base)
+                self._strips[key] = strip
+            return strip
         row = round(self.scroll_offset.y) + y - 1
         if not self.model.lanes and y == 1:
             note = f" No branch or step spans in this trace ({len(self.run.spans)} spans)."
@@ -366,12 +383,13 @@ class Timeline(ScrollView, can_focus=True):
         if not 0 <= row < len(self.model.lanes):
             return Strip.blank(width, base)
         selected = self.selection if self.selection.row == row else None
-        key = (row, self._axis, self.label_width, selected, self.has_focus, self.show_critical)
+        key = (row, self._axis, width, selected, self.has_focus, self.show_critical)
         strip = self._strips.get(key)
         if strip is None:
-            strip = Strip(list(self._lane_segments(row, selected, base)))
+            segments = list(self._lane_segments(row, selected, base))
+            strip = Strip(segments).crop_extend(0, width, base)
             self._strips[key] = strip
-        return strip.crop_extend(0, width, base)
+        return strip
 
     def _ruler(self, base: Style) -> Strip:
         axis = self._axis
@@ -425,18 +443,25 @@ class Timeline(ScrollView, can_focus=True):
         self, cells: list[Cell], item: int | None, base: Style, selected: Place | None
     ) -> Iterator[Segment]:
         run_text: list[str] = []
-        run_key: tuple[object, ...] | None = None
-        run_style = base
+        run_key: _RunKey | None = None
         for cell in cells:
-            chosen = item is not None and cell.item == item
-            key = (cell.role, cell.agent, chosen)
+            key = (base, cell.role, cell.agent, item is not None and cell.item == item)
             if key != run_key:
-                if run_text:
-                    yield Segment("".join(run_text), run_style)
+                if run_key is not None:
+                    yield Segment("".join(run_text), self._style(run_key))
                 run_key, run_text = key, []
-                run_style = base + cell_style(cell.role, cell.agent, self._colors, self._roles)
-                if chosen:
-                    run_style += self._chrome.get("timeline--cursor-item", Style())
             run_text.append(cell.char)
-        if run_text:
-            yield Segment("".join(run_text), run_style)
+        if run_key is not None:
+            yield Segment("".join(run_text), self._style(run_key))
+
+    def _style(self, key: _RunKey) -> Style:
+        """The style of a run of cells, worked out once per theme: a page of lanes not drawn
+        yet has thousands of runs, most of them alike."""
+        style = self._styles.get(key)
+        if style is None:
+            base, role, agent, chosen = key
+            style = base + cell_style(role, agent, self._colors, self._roles)
+            if chosen:
+                style += self._chrome.get("timeline--cursor-item", Style())
+            self._styles[key] = style
+        return style
