@@ -214,8 +214,9 @@ def _paint_connector(row: _Row, axis: TimeAxis, c: Connector, r: int, lane: Lane
     tail_from = axis.column(lane.end_ns)
     tail_to = axis.column(c.time_ns)
     tail = Cell("┈", "link_failed") if failed else Cell("─", "link")
-    for x in range(max(0, tail_from), min(axis.width, tail_to)):
-        row.put(x, tail, _BACKGROUND)
+    lo, hi = max(0, tail_from), min(axis.width, tail_to)
+    if lo < hi:
+        row.cells[lo:hi] = [tail if c.role in _BACKGROUND else c for c in row.cells[lo:hi]]
     if col is not None:
         role: Role = "join_failed" if failed else "join"
         row.put(col, Cell(_end_glyph(c, r), role), _COVERABLE | {"bar"})

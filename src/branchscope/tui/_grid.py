@@ -52,7 +52,9 @@ class KeyValueGrid:
         new_line = Segment.line()
         for key, value in self.rows:
             head = Segment(key[:keys].ljust(keys + 1), key_style)  # the key and the gap
-            for number, line in enumerate(value.wrap(console, value_width, overflow="fold")):
+            fits = value.cell_len <= value_width and "\n" not in value.plain
+            lines = [value] if fits else value.wrap(console, value_width, overflow="fold")
+            for number, line in enumerate(lines):
                 yield head if number == 0 else blank
                 yield from line.render(console)
                 yield new_line

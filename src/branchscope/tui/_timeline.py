@@ -442,17 +442,35 @@ class Timeline(ScrollView, can_focus=True):
     def _plot_segments(
         self, cells: list[Cell], item: int | None, base: Style, selected: Place | None
     ) -> Iterator[Segment]:
-        run_text: list[str] = []
-        run_key: _RunKey | None = None
-        for cell in cells:
-            key = (base, cell.role, cell.agent, item is not None and cell.item == item)
-            if key != run_key:
-                if run_key is not None:
-                    yield Segment("".join(run_text), self._style(run_key))
-                run_key, run_text = key, []
-            run_text.append(cell.char)
-        if run_key is not None:
-            yield Segment("".join(run_text), self._style(run_key))
+        # Runs of one cell object (idle lines, bars) are the common case: compare identities
+        # first, fields only where the object changes.
+        start, first, last, uniform = 0, None, None, True
+        for column, cell in enumerate(cells):
+            if cell is last:
+                continue
+            if first is None:
+                first = cell
+            elif (
+                cell.role != first.role
+                or cell.agent != first.agent
+                or (item is not None and (cell.item == item) != (first.item == item))
+            ):
+                yield self._segment(cells, start, column, uniform, item, base)
+                start, first, uniform = column, cell, True
+            else:
+                uniform = False
+            last = cell
+        if first is not None:
+            yield self._segment(cells, start, len(cells), uniform, item, base)
+
+    def _segment(
+        self, cells: list[Cell], start: int, end: int, uniform: bool, item: int | None, base: Style
+    ) -> Segment:
+        """Cells ``[start, end)`` drawn alike as one segment (``uniform``: one cell object)."""
+        cell = cells[start]
+        text = cell.char * (end - start) if uniform else "".join(c.char for c in cells[start:end])
+        chosen = item is not None and cell.item == item
+        return Segment(text, self._style((base, cell.role, cell.agent, chosen)))
 
     def _style(self, key: _RunKey) -> Style:
         """The style of a run of cells, worked out once per theme: a page of lanes not drawn
