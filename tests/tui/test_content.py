@@ -138,6 +138,21 @@ async def test_fault_text_follows_the_theme(theme: str) -> None:
         assert marker.style is not None and marker.style.color == error
 
 
+async def test_the_details_follow_a_theme_chosen_while_the_run_is_open() -> None:
+    app = TraceViewerApp(traces=trace_set(seed_run(mismatch=True)))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("enter")
+        details = _screen(app).details
+        for theme in ("textual-light", "nord"):
+            app.theme = theme
+            await pilot.pause()
+            background = details.rich_style.bgcolor
+            title = details.render_line(0)
+            assert {seg.style.bgcolor for seg in title if seg.style} == {background}, theme
+            error = ink_of(app).bad.color
+            assert any(seg.style and seg.style.color == error for seg in title), theme
+
+
 def _contrast(style_color: RichColor | None, background: RichColor | None) -> float:
     assert style_color is not None and background is not None
     return contrast_ratio(Color.from_rich_color(style_color), Color.from_rich_color(background))

@@ -10,13 +10,15 @@ from __future__ import annotations
 import io
 
 from rich.console import Console, RenderableType
+from textual import events
 from textual.pilot import Pilot
 from textual.screen import Screen
 
 from branchscope.tui import TraceViewerApp
+from branchscope.tui._details_panel import DetailsPanel
 from branchscope.tui._lanes import Place
 from branchscope.tui._run_screen import RunScreen
-from tests.tui._factory import swarm_run, trace_set
+from tests.tui._factory import seed_run, swarm_run, trace_set
 
 
 def _plain(renderable: object) -> str:
@@ -138,3 +140,31 @@ async def test_scrolling_repaints_the_plot_once_and_keeps_drawn_lanes() -> None:
         await pilot.pause()
         assert timeline.full_repaints == full + 2
         assert timeline.rows_built == built + page
+
+
+async def test_details_longer_than_the_panel_scroll_and_new_details_start_at_the_top() -> None:
+    app = TraceViewerApp(traces=trace_set(seed_run(mismatch=True)))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("enter")  # opens on the mismatch: its explanation and the step
+        await pilot.pause()
+        details = _run_screen(app).details
+        bar = details.vertical_scrollbar
+        assert details.max_scroll_y > 0 and bar.window_virtual_size > bar.window_size
+        first = _line(details, 0)
+        assert first.startswith("br_0001: AgentA's step")
+        wheel = events.MouseScrollDown(details, 1, 1, 0, 1, 0, False, False, False)
+        details.post_message(wheel)
+        await pilot.pause()
+        assert details.scroll_y > 0 and _line(details, 0) != first
+        await pilot.press("k")  # the coordinator's lane: new details, read from their top
+        await pilot.pause()
+        assert details.scroll_y == 0 and _line(details, 0).startswith("Branch br_0000")
+
+
+def _line(panel: DetailsPanel, y: int) -> str:
+    return "".join(segment.text for segment in panel.render_line(y)).strip()
+
+
+def _run_screen(app: TraceViewerApp) -> RunScreen:
+    assert isinstance(app.screen, RunScreen)
+    return app.screen

@@ -82,8 +82,12 @@ class DetailsPanel(ScrollView, can_focus=False):
         return self.scrollable_content_region.width
 
     def restyle(self, ink: Ink) -> None:
-        """Redraw in another theme's colours."""
+        """Redraw in another theme's colours, once the panel's own colours (its background)
+        have followed the theme too."""
         self.ink = ink
+        self.call_after_refresh(self._show_again)
+
+    def _show_again(self) -> None:
         self.show(*self.last, keep_scroll=True)
 
     def show(
