@@ -7,6 +7,7 @@ frames and CPU per key.
 
 from __future__ import annotations
 
+import gc
 import io
 
 from rich.console import Console, RenderableType
@@ -168,3 +169,14 @@ def _line(panel: DetailsPanel, y: int) -> str:
 def _run_screen(app: TraceViewerApp) -> RunScreen:
     assert isinstance(app.screen, RunScreen)
     return app.screen
+
+
+async def test_an_open_run_is_kept_out_of_full_collections_until_it_is_left() -> None:
+    app = TraceViewerApp(traces=trace_set(seed_run(), swarm_run(20)))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, RunScreen) and gc.get_freeze_count() > 0
+        await pilot.press("escape")  # back to the run list: the run can be collected again
+        await pilot.pause()
+        assert not isinstance(app.screen, RunScreen) and gc.get_freeze_count() == 0
