@@ -118,6 +118,8 @@ class Timeline(ScrollView, can_focus=True):
         self._chrome: dict[str, Style] = {}
         self._base = Style()
         self._styles: dict[_RunKey, Style] = {}
+        self._label_styles = (Style(), Style(), Style())
+        """A lane's label, its fault marker and the separator, off the cursor."""
         """The widget's own colours, under every line (worked out once per theme)."""
         self._rows: LRUCache[tuple[object, ...], list[Cell]] = LRUCache(512)
         self._strips: LRUCache[tuple[object, ...], Strip] = LRUCache(2048)
@@ -175,7 +177,13 @@ class Timeline(ScrollView, can_focus=True):
 
     def _load_styles(self) -> None:
         self._roles, self._chrome = resolve_styles(self)
-        self._base = self.rich_style
+        base = self._base = self.rich_style
+        label = base + self._chrome.get("timeline--label", Style())
+        self._label_styles = (
+            label,
+            label + self._chrome.get("timeline--marker", Style()),
+            base + cell_style("tick", None, roles=self._roles),
+        )
         self._styles.clear()
 
     def _forget(self) -> None:
@@ -383,10 +391,11 @@ class Timeline(ScrollView, can_focus=True):
         if not 0 <= row < len(self.model.lanes):
             return Strip.blank(width, base)
         selected = self.selection if self.selection.row == row else None
-        key = (row, self._axis, width, selected, self.has_focus, self.show_critical)
+        focused = self.has_focus
+        key = (row, self._axis, width, selected, focused, self.show_critical)
         strip = self._strips.get(key)
         if strip is None:
-            segments = list(self._lane_segments(row, selected, base))
+            segments = list(self._lane_segments(row, selected, focused, base))
             strip = Strip(segments).crop_extend(0, width, base)
             self._strips[key] = strip
         return strip
@@ -401,23 +410,25 @@ class Timeline(ScrollView, can_focus=True):
         segments.extend(self._plot_segments(axis_cells(axis), None, base, None))
         return Strip(segments)
 
-    def _lane_segments(self, row: int, selected: Place | None, base: Style) -> Iterator[Segment]:
+    def _lane_segments(
+        self, row: int, selected: Place | None, focused: bool, base: Style
+    ) -> Iterator[Segment]:
         lane = self.model.lanes[row]
         text = lane_label(lane, self.label_width)
-        chrome = self._chrome
-        label_style = base + chrome.get("timeline--label", Style())
+        label_style, marker_style, separator_style = self._label_styles
         if selected is not None:
-            label_style += Style(reverse=True) if self.has_focus else Style(underline=True)
+            label_style += Style(reverse=True) if focused else Style(underline=True)
+            marker_style = label_style + self._chrome.get("timeline--marker", Style())
         marker = lane_marker(lane)
         if marker and text.endswith(marker):
             yield Segment(text[:-1], label_style)
-            yield Segment(marker, label_style + chrome.get("timeline--marker", Style()))
+            yield Segment(marker, marker_style)
         else:
             yield Segment(text, label_style)
-        yield Segment(_SEPARATOR, base + cell_style("tick", None, roles=self._roles))
+        yield Segment(_SEPARATOR, separator_style)
         row_base = base
         if selected is not None:
-            row_base += chrome.get("timeline--cursor-row", Style())
+            row_base += self._chrome.get("timeline--cursor-row", Style())
         item = None if selected is None else selected.item
         cells = self._cells(row)
         if self.show_critical and row in self._critical_rows:
