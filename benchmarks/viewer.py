@@ -43,6 +43,7 @@ class Press:
 
 PLAN = (
     Press("idle", "f19", 20),
+    Press("down in view", "down", 25, setup=("g",)),
     Press("down", "down", 60, setup=("g",)),
     Press("up", "up", 60),
     Press("pagedown", "pagedown", 30, setup=("g",)),
@@ -134,7 +135,8 @@ def print_viewer(workers: int) -> None:
         )
     print(
         "\n'idle' is a key bound to nothing (the Pilot's own cost per press, in every row;"
-        "\n'median - idle' is the viewer's own share); 'down on items'"
+        "\n'median - idle' is the viewer's own share); 'down in view' moves among the lanes on"
+        "\nscreen, 'down' from the top onwards (half its presses scroll); 'down on items'"
         "\nmoves between lanes with an item selected; right/left step between the first two"
         "\nitems of the coordinator's lane. CPU is the whole process's, from the key until the"
         "\napp is idle again."
