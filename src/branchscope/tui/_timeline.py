@@ -117,10 +117,10 @@ class Timeline(ScrollView, can_focus=True):
         self._roles: dict[Role, Style] = {}
         self._chrome: dict[str, Style] = {}
         self._base = Style()
+        """The widget's own colours, under every line (worked out once per theme)."""
         self._styles: dict[_RunKey, Style] = {}
         self._label_styles = (Style(), Style(), Style())
         """A lane's label, its fault marker and the separator, off the cursor."""
-        """The widget's own colours, under every line (worked out once per theme)."""
         self._rows: LRUCache[tuple[object, ...], list[Cell]] = LRUCache(512)
         self._strips: LRUCache[tuple[object, ...], Strip] = LRUCache(2048)
         self._label_width = min(
