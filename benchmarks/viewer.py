@@ -43,6 +43,7 @@ class Press:
 
 PLAN = (
     Press("idle", "f19", 20),
+    Press("down in view", "down", 25, setup=("g",)),
     Press("down", "down", 60, setup=("g",)),
     Press("up", "up", 60),
     Press("pagedown", "pagedown", 30, setup=("g",)),
@@ -121,17 +122,21 @@ def print_viewer(workers: int) -> None:
     results = asyncio.run(_measure(traces))
     header = (
         f"{'key':>14}  {'presses':>7}  {'frames median':>13}  {'frames max':>10}  "
-        f"{'CPU ms median':>13}  {'CPU ms p90':>10}"
+        f"{'CPU ms median':>13}  {'CPU ms p90':>10}  {'median - idle':>13}"
     )
     print(header)
     print("-" * len(header))
+    floor = statistics.median(results["idle"][1])
     for label, (counts, cpu) in results.items():
         print(
             f"{label:>14}  {len(counts):>7}  {statistics.median(counts):>13g}  "
-            f"{max(counts):>10}  {statistics.median(cpu):>13.1f}  {_p90(cpu):>10.1f}"
+            f"{max(counts):>10}  {statistics.median(cpu):>13.1f}  {_p90(cpu):>10.1f}  "
+            f"{statistics.median(cpu) - floor:>13.1f}"
         )
     print(
-        "\n'idle' is a key bound to nothing (the Pilot's own cost per press); 'down on items'"
+        "\n'idle' is a key bound to nothing (the Pilot's own cost per press, in every row;"
+        "\n'median - idle' is the viewer's own share); 'down in view' moves among the lanes on"
+        "\nscreen, 'down' from the top onwards (half its presses scroll); 'down on items'"
         "\nmoves between lanes with an item selected; right/left step between the first two"
         "\nitems of the coordinator's lane. CPU is the whole process's, from the key until the"
         "\napp is idle again."

@@ -12,7 +12,7 @@ from textual.widgets import Input, ProgressBar, Static
 
 from branchscope.traces.model import LoadProblem, TraceSet
 from branchscope.tui import Timeline, TraceViewerApp
-from branchscope.tui._details import DetailsPanel
+from branchscope.tui._details_panel import DetailsPanel
 from branchscope.tui._diagnostics_panel import DiagnosticsPanel
 from branchscope.tui._help import HelpScreen
 from branchscope.tui._lanes import Place
@@ -367,13 +367,19 @@ async def test_the_header_never_wraps_and_the_root_cause_stays_in_view(
             assert shown.rstrip().endswith("…")
 
 
-async def test_the_timeline_takes_the_rows_its_lanes_need_and_panels_hug_content() -> None:
+async def test_the_timeline_takes_the_rows_its_lanes_need_and_panels_fill_the_rest() -> None:
     app = TraceViewerApp(traces=_traces())
     async with app.run_test(size=(200, 50)) as pilot:
         await pilot.press("down", "enter")
         screen = _run_screen(app)
         assert screen.timeline.size.height == 1 + len(screen.timeline.model.lanes)
-        assert screen.diagnostics_panel.outer_size.height == 3  # one line and its border
+        panels = screen.query_one("#panels")
+        assert panels.region.bottom == 49  # down to the footer
+        heights = {screen.diagnostics_panel.outer_size.height, screen.details.outer_size.height}
+        assert heights == {panels.size.height}
+        await pilot.press("enter", "right")  # other details, same panel
+        await pilot.pause()
+        assert screen.details.outer_size.height == panels.size.height
     app = TraceViewerApp(traces=_traces())
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("down", "down", "enter")  # a thousand lanes

@@ -17,7 +17,7 @@ from branchscope.traces import load_traces
 from branchscope.traces.model import TraceSet
 from branchscope.tracing import Tracer
 from branchscope.tui import TraceViewerApp
-from branchscope.tui._details import DetailsPanel
+from branchscope.tui._details_panel import DetailsPanel
 from branchscope.tui._diff_screen import DiffScreen
 from branchscope.tui._raw import RawScreen
 from branchscope.tui._run_list import RunListScreen
@@ -136,6 +136,21 @@ async def test_fault_text_follows_the_theme(theme: str) -> None:
         strip = screen.timeline.render_line(2)
         marker = next(seg for seg in strip if seg.text == "≠")
         assert marker.style is not None and marker.style.color == error
+
+
+async def test_the_details_follow_a_theme_chosen_while_the_run_is_open() -> None:
+    app = TraceViewerApp(traces=trace_set(seed_run(mismatch=True)))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("enter")
+        details = _screen(app).details
+        for theme in ("textual-light", "nord"):
+            app.theme = theme
+            await pilot.pause()
+            background = details.rich_style.bgcolor
+            title = details.render_line(0)
+            assert {seg.style.bgcolor for seg in title if seg.style} == {background}, theme
+            error = ink_of(app).bad.color
+            assert any(seg.style and seg.style.color == error for seg in title), theme
 
 
 def _contrast(style_color: RichColor | None, background: RichColor | None) -> float:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import io
 
 from rich.console import Console
+from rich.text import Text
 
 from branchscope.traces.diagnostics import diagnose
 from branchscope.tui._details import describe, describe_diagnostic
+from branchscope.tui._grid import KeyValueGrid
 from branchscope.tui._lanes import build_timeline
 from tests.tui._factory import seed_run, swarm_run
 
@@ -105,3 +107,21 @@ def test_a_diagnostic_note_carries_its_whole_explanation() -> None:
     text = plain(describe_diagnostic(first))
     assert first.title in text
     assert "Validation error: Agent AgentC cannot invoke: [Orchestrator]" in text
+
+
+def test_the_details_grid_wraps_values_under_their_column_and_never_reads_markup() -> None:
+    grid = KeyValueGrid(
+        [
+            ("error", "[bold]Agent X[/] cannot invoke: " + "x" * 50),
+            ("skipped", None),
+            ("empty", ""),
+            ("time", Text("+0ns → +2.61s")),
+        ]
+    )
+    lines = plain(grid, 30).splitlines()
+    assert lines[0] == "error [bold]Agent X[/] cannot"
+    assert all(line.startswith("      ") for line in lines[1:-1])  # under the value column
+    assert all(len(line) <= 30 for line in lines)
+    assert "".join(line[6:] for line in lines[1:-1]) == "invoke:" + "x" * 50  # folded, kept
+    assert lines[-1] == "time  +0ns → +2.61s"
+    assert "skipped" not in "\n".join(lines) and "empty" not in "\n".join(lines)

@@ -1,20 +1,25 @@
 """What a cursor key costs the screen, in counts (never timings): lines repainted, layouts.
 
-A move must repaint the old and the new cursor line, not the whole timeline, and refill the
-details panel in place when its height stays the same; see ``benchmarks/viewer.py`` for the
+A move must repaint the old and the new cursor line, not the whole timeline, and only the
+lines of the details that changed, in one screen update; see ``benchmarks/viewer.py`` for the
 frames and CPU per key.
 """
 
 from __future__ import annotations
 
+import gc
 import io
 
-from rich.console import Console
+from rich.console import Console, RenderableType
+from textual import events
+from textual.pilot import Pilot
+from textual.screen import Screen
 
 from branchscope.tui import TraceViewerApp
+from branchscope.tui._details_panel import DetailsPanel
 from branchscope.tui._lanes import Place
 from branchscope.tui._run_screen import RunScreen
-from tests.tui._factory import swarm_run, trace_set
+from tests.tui._factory import seed_run, swarm_run, trace_set
 
 
 def _plain(renderable: object) -> str:
@@ -50,21 +55,73 @@ async def test_a_cursor_move_repaints_only_the_old_and_new_cursor_lines() -> Non
         assert "Branch br_0004" in _plain(screen.details.shown)
 
 
-async def test_moving_between_lanes_of_one_kind_refills_the_details_without_a_layout() -> None:
+async def _settle(pilot: Pilot[None]) -> None:
+    """Let the screens finish the updates that opening the run started (the run list's
+    footer behind it repaints too), until a pause composes nothing more."""
+    app = pilot.app
+    assert isinstance(app, FrameCountingApp)
+    for _ in range(20):
+        frames = app.frames
+        await pilot.pause()
+        if app.frames == frames:
+            return
+    raise AssertionError("the screen kept updating with no key pressed")
+
+
+class FrameCountingApp(TraceViewerApp):
+    """The viewer, counting the screen updates it composes (what a terminal would draw)."""
+
+    frames = 0
+
+    def _display(self, screen: Screen[object], renderable: RenderableType | None) -> None:
+        if renderable is not None:
+            self.frames += 1
+        super()._display(screen, renderable)
+
+
+async def test_every_cursor_key_updates_the_screen_once_with_the_new_details() -> None:
+    app = FrameCountingApp(traces=trace_set(swarm_run(1000)), open_single_run=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open(app)
+        await _settle(pilot)
+        keys = [
+            ("j", "Branch br_0001"),  # off the coordinator: other details, other height
+            ("j", "Branch br_0002"),
+            ("pagedown", "Branch br_0024"),  # scrolls the timeline
+            ("G", "Branch br_1000"),
+            ("enter", "Step 0 · Worker3"),
+            ("k", "Branch br_0999"),
+            ("g", "Branch br_0000"),
+            ("enter", "Step 0 · Coordinator"),
+            ("right", "Barrier bar_0001"),  # a 1,000-way fork barrier
+            ("left", "Step 0 · Coordinator"),
+            ("escape", "Branch br_0000"),
+        ]
+        for key, shown in keys:
+            frames = app.frames
+            await pilot.press(key)
+            await pilot.pause()
+            assert app.frames - frames == 1, f"{key!r} updated the screen {app.frames - frames}x"
+            assert shown in _plain(screen.details.shown), key
+
+
+async def test_the_details_repaint_only_the_lines_that_changed() -> None:
     app = TraceViewerApp(traces=trace_set(swarm_run(1000)), open_single_run=True)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await _open(app)
+        details = screen.details
         await pilot.press("j")
         await pilot.pause()
-        layouts = screen.details.layouts
-        await pilot.press("j", "j", "pagedown", "G", "k")
+        repainted = details.lines_repainted
+        await pilot.press("j")  # br_0001 Worker0 -> br_0002 Worker1: same keys, other values
         await pilot.pause()
-        assert screen.details.layouts == layouts
-        assert "Branch br_0999" in _plain(screen.details.shown)
-        await pilot.press("enter")  # a step says more than a branch: the panel grows once
-        await pilot.pause()
-        assert screen.details.layouts == layouts + 1
-        assert "Step 0 · Worker2" in _plain(screen.details.shown)
+        changed = details.lines_repainted - repainted
+        assert 0 < changed < details.size.height
+        assert "Branch br_0002" in _plain(details.shown)
+        lines = [
+            "".join(s.text for s in details.render_line(y)) for y in range(details.size.height)
+        ]
+        assert lines[0].startswith("Branch br_0002") and "agents" in lines[1]
 
 
 async def test_scrolling_repaints_the_plot_once_and_keeps_drawn_lanes() -> None:
@@ -84,3 +141,42 @@ async def test_scrolling_repaints_the_plot_once_and_keeps_drawn_lanes() -> None:
         await pilot.pause()
         assert timeline.full_repaints == full + 2
         assert timeline.rows_built == built + page
+
+
+async def test_details_longer_than_the_panel_scroll_and_new_details_start_at_the_top() -> None:
+    app = TraceViewerApp(traces=trace_set(seed_run(mismatch=True)))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("enter")  # opens on the mismatch: its explanation and the step
+        await pilot.pause()
+        details = _run_screen(app).details
+        bar = details.vertical_scrollbar
+        assert details.max_scroll_y > 0 and bar.window_virtual_size > bar.window_size
+        first = _line(details, 0)
+        assert first.startswith("br_0001: AgentA's step")
+        wheel = events.MouseScrollDown(details, 1, 1, 0, 1, 0, False, False, False)
+        details.post_message(wheel)
+        await pilot.pause()
+        assert details.scroll_y > 0 and _line(details, 0) != first
+        await pilot.press("k")  # the coordinator's lane: new details, read from their top
+        await pilot.pause()
+        assert details.scroll_y == 0 and _line(details, 0).startswith("Branch br_0000")
+
+
+def _line(panel: DetailsPanel, y: int) -> str:
+    return "".join(segment.text for segment in panel.render_line(y)).strip()
+
+
+def _run_screen(app: TraceViewerApp) -> RunScreen:
+    assert isinstance(app.screen, RunScreen)
+    return app.screen
+
+
+async def test_an_open_run_is_kept_out_of_full_collections_until_it_is_left() -> None:
+    app = TraceViewerApp(traces=trace_set(seed_run(), swarm_run(20)))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, RunScreen) and gc.get_freeze_count() > 0
+        await pilot.press("escape")  # back to the run list: the run can be collected again
+        await pilot.pause()
+        assert not isinstance(app.screen, RunScreen) and gc.get_freeze_count() == 0

@@ -113,12 +113,16 @@ def barrier_waits(run: RunView) -> tuple[BarrierWait, ...]:
     return tuple(barrier_wait(run, b) for b in fired)
 
 
-def critical_path(run: RunView) -> tuple[PathSegment, ...]:
-    """The chain of branch stretches that decided when the run ended, earliest first."""
+def critical_path(
+    run: RunView, waits: tuple[BarrierWait, ...] | None = None
+) -> tuple[PathSegment, ...]:
+    """The chain of branch stretches that decided when the run ended, earliest first.
+
+    ``waits`` is :func:`barrier_waits` of the run, for a caller that keeps them anyway."""
     if not run.branches:
         return ()
     waits_on: dict[str, list[BarrierWait]] = {}
-    for wait in barrier_waits(run):
+    for wait in barrier_waits(run) if waits is None else waits:
         if wait.resolver_branch is not None and wait.straggler is not None:
             waits_on.setdefault(wait.resolver_branch, []).append(wait)
     last = max(run.branches, key=lambda b: (b.end_ns, -run.branches.index(b)))

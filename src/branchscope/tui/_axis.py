@@ -6,7 +6,7 @@ zoom or pan. Every change returns a new, clamped :class:`TimeAxis`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Final
 
 from branchscope.tui._format import format_tick
@@ -38,8 +38,14 @@ class TimeAxis:
     width: int
     zoom: int = 0
     view_start_ns: int = 0
+    _span_ns: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        # every column lookup divides by the visible span: worked out once (the zoom is
+        # clamped here only so that a bad one reaches its own error below)
+        shift = min(MAX_ZOOM, max(0, self.zoom))
+        total = max(1, self.end_ns - self.start_ns)
+        object.__setattr__(self, "_span_ns", max(1, -(-total // (1 << shift))))
         if self.width < 1:
             raise ValueError(f"time axis width must be at least 1 column, got {self.width}")
         if self.end_ns < self.start_ns:
@@ -65,7 +71,7 @@ class TimeAxis:
     @property
     def span_ns(self) -> int:
         """Visible duration; at least 1 ns."""
-        return max(1, -(-self.total_ns // (1 << self.zoom)))
+        return self._span_ns
 
     @property
     def max_offset_ns(self) -> int:

@@ -1,33 +1,26 @@
-"""The details panel: everything known about the selected step, branch or barrier.
+"""What the details panel says: everything known about the selected step, branch or barrier.
 
 ``describe_*`` are pure (trace model in, Rich renderable out) so they are tested without an
-app; :class:`DetailsPanel` only shows their result.
+app; :class:`~branchscope.tui._details_panel.DetailsPanel` only shows their result.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from rich.console import Group, RenderableType
 from rich.style import Style
-from rich.table import Table
 from rich.text import Text
-from textual.app import ComposeResult
-from textual.containers import VerticalScroll
-from textual.geometry import Size
-from textual.strip import Strip
-from textual.visual import Visual
-from textual.widgets import Static
 
 from branchscope.traces.diagnostics import Diagnostic
 from branchscope.traces.model import BarrierView, BranchView, RunView, SpanRecord, StepView
 from branchscope.tui._conversation_view import describe_conversation
 from branchscope.tui._format import format_duration, format_offset
+from branchscope.tui._grid import KeyValueGrid
 from branchscope.tui._lanes import Lane, LaneItem
 from branchscope.tui._theme import Ink, default_ink
 
 __all__ = [
-    "DetailsPanel",
     "barrier_outcome_words",
     "describe",
     "describe_barrier",
@@ -46,14 +39,8 @@ _OUTCOME_WORDS = {
 }
 
 
-def _grid(rows: Sequence[tuple[str, Text | str | None]], ink: Ink) -> Table:
-    table = Table.grid(padding=(0, 1))
-    table.add_column(style=ink.muted, no_wrap=True)
-    table.add_column(overflow="fold")
-    for key, value in rows:
-        if value is not None and value != "":
-            table.add_row(key, value)
-    return table
+def _grid(rows: Sequence[tuple[str, Text | str | None]], ink: Ink) -> KeyValueGrid:
+    return KeyValueGrid(rows, key_style=ink.muted)
 
 
 def _title(text: str, style: Style | str = "bold") -> Text:
@@ -331,116 +318,3 @@ def describe(
     if lane is not None:
         return describe_branch(run, lane, ink=ink, names=names)
     return Text("Nothing selected.", style=ink.muted)
-
-
-class _DetailsText(Static):
-    """The panel's text, drawn once per content and width: measuring its height (to know
-    whether the screen needs a layout) and painting it then share one render."""
-
-    def __init__(self, content: RenderableType) -> None:
-        super().__init__(content)
-        self._drawn: tuple[tuple[object, ...], list[Strip]] | None = None
-
-    def _lines(self, width: int) -> list[Strip]:
-        key = (width, self.visual, self.visual_style, self.text_selection)
-        if self._drawn is None or self._drawn[0] != key:
-            lines = Visual.to_strips(self, self.visual, width, None, self.visual_style)
-            self._drawn = (key, lines)
-        return self._drawn[1]
-
-    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        return len(self._lines(width)) if width > 0 else 0
-
-    def render_line(self, y: int) -> Strip:
-        width = self.size.width
-        lines = self._lines(width)
-        return lines[y] if y < len(lines) else Strip.blank(width, self.visual_style.rich_style)
-
-
-class DetailsPanel(VerticalScroll, can_focus=False):
-    """Shows :func:`describe` for whatever the timeline cursor is on."""
-
-    ALLOW_MAXIMIZE = True  # ``f`` on the run screen: long conversations read full width
-
-    DEFAULT_CSS = """
-    DetailsPanel { padding: 0 1; }
-    DetailsPanel > Static { width: 1fr; }
-    """
-
-    def __init__(self, run: RunView, *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self.run = run
-        self.ink = default_ink()
-        self.unfold = False
-        """Whether conversations are shown whole (``c`` toggles)."""
-        self.barrier_extra: Callable[[BarrierView], list[tuple[str, Text | str | None]]] | None = (
-            None
-        )
-        """More about a barrier (its wait analysis), supplied by the run screen."""
-        self.shown: RenderableType = Text("Select a lane or step.", style=self.ink.muted)
-        """What the panel currently shows."""
-        self._body = _DetailsText(self.shown)
-        self.last: tuple[Lane | None, LaneItem | None, Diagnostic | None] = (None, None, None)
-        """What is described: lane, item and the diagnostic that led there."""
-        self.layouts = 0
-        """Updates that changed the panel's height, so the screen had to lay out again."""
-        self._names: dict[str, str] | None = None
-
-    def compose(self) -> ComposeResult:
-        yield self._body
-
-    def restyle(self, ink: Ink) -> None:
-        """Redraw in another theme's colours."""
-        self.ink = ink
-        self.show(*self.last, keep_scroll=True)
-
-    def show(
-        self,
-        lane: Lane | None,
-        item: LaneItem | None,
-        note: Diagnostic | None = None,
-        *,
-        keep_scroll: bool = False,
-    ) -> None:
-        """Describe the selection; ``note`` is the diagnostic that led here, shown on top."""
-        self.last = (lane, item, note)
-        extra: list[tuple[str, Text | str | None]] = []
-        if item is not None and item.barrier is not None and self.barrier_extra is not None:
-            extra = self.barrier_extra(item.barrier)
-        if self._names is None:
-            self._names = span_names(self.run)
-        body = describe(
-            self.run,
-            lane,
-            item,
-            ink=self.ink,
-            unfold=self.unfold,
-            barrier_extra=extra,
-            names=self._names,
-        )
-        if note is not None:
-            body = Group(describe_diagnostic(note, ink=self.ink), Text(""), body)
-        self.shown = body
-        self._update_body(body)
-        if not keep_scroll:
-            self.scroll_home(animate=False)
-
-    def _update_body(self, body: RenderableType) -> None:
-        """Show ``body``, asking for a layout of the screen only when its height changes.
-
-        Moving between lanes of the same kind keeps the panel's height; repainting its lines
-        in place then spares a reflow of the whole screen on every cursor key. The height is
-        measured through the widget, which keeps it for the layout that may follow."""
-        shown = self._body
-        width, height = shown.size
-        shown.update(body, layout=False)
-        if not (shown.is_mounted and width > 0):
-            shown.refresh(layout=True)
-            return
-        new_height = shown.get_content_height(self.size, self.app.size, width)
-        if new_height != height:
-            self.layouts += 1
-            # Setting the sizes the layout will find asks for that layout, and spares the
-            # second one Textual would otherwise run when it sees the sizes change.
-            shown.virtual_size = Size(width, new_height)
-            self.virtual_size = Size(self.virtual_size.width, new_height)

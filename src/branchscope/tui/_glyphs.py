@@ -142,9 +142,8 @@ def _bar_role(step: StepView) -> Role:
 def _paint_bar(row: _Row, axis: TimeAxis, step: StepView, index: int) -> None:
     span = axis.cells(step.span.start_ns, step.span.end_ns)
     if span is not None:
-        cell = Cell(" ", _bar_role(step), step.agent, index)
-        for col in range(*span):
-            row.cells[col] = cell
+        lo, hi = span
+        row.cells[lo:hi] = [Cell(" ", _bar_role(step), step.agent, index)] * (hi - lo)
 
 
 def _label_bar(row: _Row, axis: TimeAxis, step: StepView, index: int) -> None:
@@ -215,8 +214,9 @@ def _paint_connector(row: _Row, axis: TimeAxis, c: Connector, r: int, lane: Lane
     tail_from = axis.column(lane.end_ns)
     tail_to = axis.column(c.time_ns)
     tail = Cell("┈", "link_failed") if failed else Cell("─", "link")
-    for x in range(max(0, tail_from), min(axis.width, tail_to)):
-        row.put(x, tail, _BACKGROUND)
+    lo, hi = max(0, tail_from), min(axis.width, tail_to)
+    if lo < hi:
+        row.cells[lo:hi] = [tail if c.role in _BACKGROUND else c for c in row.cells[lo:hi]]
     if col is not None:
         role: Role = "join_failed" if failed else "join"
         row.put(col, Cell(_end_glyph(c, r), role), _COVERABLE | {"bar"})
@@ -253,9 +253,8 @@ def lane_cells(model: TimelineModel, r: int, axis: TimeAxis) -> list[Cell]:
     row = _Row(axis.width)
     life = axis.cells(lane.start_ns, lane.end_ns)
     if life is not None:
-        idle = "┄" if lane.open else "─"
-        for col in range(*life):
-            row.cells[col] = Cell(idle, "idle")
+        lo, hi = life
+        row.cells[lo:hi] = [Cell("┄" if lane.open else "─", "idle")] * (hi - lo)
     connectors = list(model.connectors_at(r))
     for c in connectors:
         if r != c.anchor and r not in c.rows:

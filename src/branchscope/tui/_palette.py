@@ -12,6 +12,7 @@ from the theme, through the timeline's component classes.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import cache
 from typing import Final
 from zlib import crc32
 
@@ -92,6 +93,7 @@ def assign_colors(agents: Iterable[str]) -> dict[str, str]:
     return colors
 
 
+@cache  # a dozen colours, looked up for every lane drawn
 def bar_style(color: str) -> Style:
     """A step bar in its agent's colour, its label in black or white, whichever reads."""
     text = Color.parse(color).get_contrast_text(1.0)

@@ -8,6 +8,7 @@ and the new details are painted in the same frame.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Sequence
 from typing import ClassVar
 
@@ -22,7 +23,7 @@ from textual.widgets import Footer, Static
 from branchscope.traces.critical_path import barrier_wait
 from branchscope.traces.diagnostics import Diagnostic, DiagnosticKind, RunHealth
 from branchscope.traces.model import BarrierView, RunView, SpanRecord
-from branchscope.tui._details import DetailsPanel
+from branchscope.tui._details_panel import DetailsPanel
 from branchscope.tui._diagnostics_panel import DiagnosticsPanel, ordered
 from branchscope.tui._format import format_duration, format_utc
 from branchscope.tui._lanes import Place
@@ -154,7 +155,8 @@ class RunScreen(Screen[None]):
     ]
 
     # The header never wraps (each line is cut with an ellipsis); the timeline takes the
-    # rows its lanes need, up to most of the screen; the panels hug their content.
+    # rows its lanes need, up to most of the screen; the panels fill the rest, so moving the
+    # cursor changes what the details say but never the size of anything on the screen.
     DEFAULT_CSS = """
     RunScreen #summary { height: auto; padding: 0 1; background: $panel; }
     RunScreen #summary > Static {
@@ -165,8 +167,7 @@ class RunScreen(Screen[None]):
     RunScreen #panels { height: 1fr; min-height: 5; }
     RunScreen #panels > * {
         width: 1fr;
-        height: auto;
-        max-height: 100%;
+        height: 1fr;
         border: round $primary-background-lighten-2;
         border-title-color: $text-muted;
         background: $surface;
@@ -198,11 +199,11 @@ class RunScreen(Screen[None]):
         yield Footer()
 
     def _wait_of(self, barrier: BarrierView) -> list[tuple[str, Text | str | None]]:
-        """A barrier's wait analysis, worked out once per barrier (and theme): it walks every
-        arrival, too slow to redo on each cursor move over a wide fork."""
+        """A barrier's wait analysis in words, once per barrier (and theme). The waits of
+        fired barriers were worked out with the critical path when the run opened."""
         rows = self._waits.get(barrier.barrier_id)
         if rows is None:
-            wait = barrier_wait(self.run, barrier)
+            wait = self.timeline.waits.get(barrier.barrier_id) or barrier_wait(self.run, barrier)
             rows = describe_wait(self.run, wait, self.timeline.critical, ink=self.details.ink)
             self._waits[barrier.barrier_id] = rows
         return rows
@@ -224,6 +225,9 @@ class RunScreen(Screen[None]):
         self.diagnostics_panel.restyle(ink_of(self.app))
 
     def on_mount(self) -> None:
+        # The run's model is built and no longer changes: keep its objects out of the
+        # collector's full scans, which on a 5,000-lane run took a key 100-200 ms.
+        gc.freeze()
         self._theme_changed()
         self.watch(self.app, "theme", self._theme_changed, init=False)
         self.watch(self.timeline, "selection", self._selection_moved, init=False)
@@ -237,6 +241,9 @@ class RunScreen(Screen[None]):
             self._jump(first)
         else:
             self.details.show(self.timeline.lane, None)
+
+    def on_unmount(self) -> None:
+        gc.unfreeze()  # what this screen held can be collected again
 
     # --- messages up -----------------------------------------------------------------------
     def _selection_moved(self, place: Place) -> None:

@@ -10,7 +10,7 @@ around a 5,000-lane run costs two lines and one frame.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import ClassVar
+from typing import ClassVar, TypeAlias
 
 from rich.segment import Segment
 from rich.style import Style
@@ -24,7 +24,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from branchscope.traces.critical_path import PathSegment, critical_path
+from branchscope.traces.critical_path import BarrierWait, PathSegment, barrier_waits, critical_path
 from branchscope.traces.model import RunView
 from branchscope.tui._axis import MAX_ZOOM, TimeAxis
 from branchscope.tui._glyphs import Cell, Role, axis_cells, lane_cells, lane_label, lane_marker
@@ -35,6 +35,8 @@ from branchscope.tui._timeline_style import COMPONENT_CLASSES, TIMELINE_CSS, res
 __all__ = ["Timeline"]
 
 _SEPARATOR = "│"
+_RunKey: TypeAlias = tuple[Style, Role, str | None, bool]
+"""A run of plot cells drawn alike: base style, glyph role, agent, whether the cursor is on it."""
 _END_MARGIN = 18
 """Columns left free after the run's end at the default zoom, for barrier counts and notes."""
 
@@ -99,7 +101,11 @@ class Timeline(ScrollView, can_focus=True):
         super().__init__(name=name, id=id, classes=classes)
         self.run = run
         self.model: TimelineModel = build_timeline(run)
-        self.critical = critical_path(run)
+        waits = barrier_waits(run)
+        self.waits: dict[str, BarrierWait] = {wait.barrier_id: wait for wait in waits}
+        """The wait at each barrier that fired (the details of a barrier say who it waited
+        for), worked out once with the critical path: a 5,000-way fork takes a while."""
+        self.critical = critical_path(run, waits)
         """The run's critical path, highlighted with ``p``."""
         rows = {lane.branch_id: row for row, lane in enumerate(self.model.lanes)}
         self._critical_rows: dict[int, list[PathSegment]] = {}
@@ -110,8 +116,13 @@ class Timeline(ScrollView, can_focus=True):
         self._axis = TimeAxis.fit(self.model.start_ns, self.model.end_ns, 1)
         self._roles: dict[Role, Style] = {}
         self._chrome: dict[str, Style] = {}
+        self._base = Style()
+        """The widget's own colours, under every line (worked out once per theme)."""
+        self._styles: dict[_RunKey, Style] = {}
+        self._label_styles = (Style(), Style(), Style())
+        """A lane's label, its fault marker and the separator, off the cursor."""
         self._rows: LRUCache[tuple[object, ...], list[Cell]] = LRUCache(512)
-        self._strips: LRUCache[tuple[object, ...], Strip] = LRUCache(512)
+        self._strips: LRUCache[tuple[object, ...], Strip] = LRUCache(2048)
         self._label_width = min(
             40, max((len(lane.label) for lane in self.model.lanes), default=8) + 3
         )
@@ -166,6 +177,14 @@ class Timeline(ScrollView, can_focus=True):
 
     def _load_styles(self) -> None:
         self._roles, self._chrome = resolve_styles(self)
+        base = self._base = self.rich_style
+        label = base + self._chrome.get("timeline--label", Style())
+        self._label_styles = (
+            label,
+            label + self._chrome.get("timeline--marker", Style()),
+            base + cell_style("tick", None, roles=self._roles),
+        )
+        self._styles.clear()
 
     def _forget(self) -> None:
         """Drop every drawn line (the styles or the width changed) and repaint."""
@@ -353,11 +372,17 @@ class Timeline(ScrollView, can_focus=True):
         return cells
 
     def render_line(self, y: int) -> Strip:
+        """A line of the plot; a scroll repaints every line, so a drawn line is a lookup."""
         self.lines_rendered += 1
         width = self.size.width
-        base = self.rich_style
+        base = self._base
         if y == 0:
-            return self._ruler(base).crop_extend(0, width, base)
+            key: tuple[object, ...] = (-1, self._axis, width)
+            strip = self._strips.get(key)
+            if strip is None:
+                strip = self._ruler(base).crop_extend(0, width, base)
+                self._strips[key] = strip
+            return strip
         row = round(self.scroll_offset.y) + y - 1
         if not self.model.lanes and y == 1:
             note = f" No branch or step spans in this trace ({len(self.run.spans)} spans)."
@@ -366,12 +391,14 @@ class Timeline(ScrollView, can_focus=True):
         if not 0 <= row < len(self.model.lanes):
             return Strip.blank(width, base)
         selected = self.selection if self.selection.row == row else None
-        key = (row, self._axis, self.label_width, selected, self.has_focus, self.show_critical)
+        focused = self.has_focus
+        key = (row, self._axis, width, selected, focused, self.show_critical)
         strip = self._strips.get(key)
         if strip is None:
-            strip = Strip(list(self._lane_segments(row, selected, base)))
+            segments = list(self._lane_segments(row, selected, focused, base))
+            strip = Strip(segments).crop_extend(0, width, base)
             self._strips[key] = strip
-        return strip.crop_extend(0, width, base)
+        return strip
 
     def _ruler(self, base: Style) -> Strip:
         axis = self._axis
@@ -383,23 +410,25 @@ class Timeline(ScrollView, can_focus=True):
         segments.extend(self._plot_segments(axis_cells(axis), None, base, None))
         return Strip(segments)
 
-    def _lane_segments(self, row: int, selected: Place | None, base: Style) -> Iterator[Segment]:
+    def _lane_segments(
+        self, row: int, selected: Place | None, focused: bool, base: Style
+    ) -> Iterator[Segment]:
         lane = self.model.lanes[row]
         text = lane_label(lane, self.label_width)
-        chrome = self._chrome
-        label_style = base + chrome.get("timeline--label", Style())
+        label_style, marker_style, separator_style = self._label_styles
         if selected is not None:
-            label_style += Style(reverse=True) if self.has_focus else Style(underline=True)
+            label_style += Style(reverse=True) if focused else Style(underline=True)
+            marker_style = label_style + self._chrome.get("timeline--marker", Style())
         marker = lane_marker(lane)
         if marker and text.endswith(marker):
             yield Segment(text[:-1], label_style)
-            yield Segment(marker, label_style + chrome.get("timeline--marker", Style()))
+            yield Segment(marker, marker_style)
         else:
             yield Segment(text, label_style)
-        yield Segment(_SEPARATOR, base + cell_style("tick", None, roles=self._roles))
+        yield Segment(_SEPARATOR, separator_style)
         row_base = base
         if selected is not None:
-            row_base += chrome.get("timeline--cursor-row", Style())
+            row_base += self._chrome.get("timeline--cursor-row", Style())
         item = None if selected is None else selected.item
         cells = self._cells(row)
         if self.show_critical and row in self._critical_rows:
@@ -424,19 +453,44 @@ class Timeline(ScrollView, can_focus=True):
     def _plot_segments(
         self, cells: list[Cell], item: int | None, base: Style, selected: Place | None
     ) -> Iterator[Segment]:
-        run_text: list[str] = []
-        run_key: tuple[object, ...] | None = None
-        run_style = base
-        for cell in cells:
-            chosen = item is not None and cell.item == item
-            key = (cell.role, cell.agent, chosen)
-            if key != run_key:
-                if run_text:
-                    yield Segment("".join(run_text), run_style)
-                run_key, run_text = key, []
-                run_style = base + cell_style(cell.role, cell.agent, self._colors, self._roles)
-                if chosen:
-                    run_style += self._chrome.get("timeline--cursor-item", Style())
-            run_text.append(cell.char)
-        if run_text:
-            yield Segment("".join(run_text), run_style)
+        # Runs of one cell object (idle lines, bars) are the common case: compare identities
+        # first, fields only where the object changes.
+        start, first, last, uniform = 0, None, None, True
+        for column, cell in enumerate(cells):
+            if cell is last:
+                continue
+            if first is None:
+                first = cell
+            elif (
+                cell.role != first.role
+                or cell.agent != first.agent
+                or (item is not None and (cell.item == item) != (first.item == item))
+            ):
+                yield self._segment(cells, start, column, uniform, item, base)
+                start, first, uniform = column, cell, True
+            else:
+                uniform = False
+            last = cell
+        if first is not None:
+            yield self._segment(cells, start, len(cells), uniform, item, base)
+
+    def _segment(
+        self, cells: list[Cell], start: int, end: int, uniform: bool, item: int | None, base: Style
+    ) -> Segment:
+        """Cells ``[start, end)`` drawn alike as one segment (``uniform``: one cell object)."""
+        cell = cells[start]
+        text = cell.char * (end - start) if uniform else "".join(c.char for c in cells[start:end])
+        chosen = item is not None and cell.item == item
+        return Segment(text, self._style((base, cell.role, cell.agent, chosen)))
+
+    def _style(self, key: _RunKey) -> Style:
+        """The style of a run of cells, worked out once per theme: a page of lanes not drawn
+        yet has thousands of runs, most of them alike."""
+        style = self._styles.get(key)
+        if style is None:
+            base, role, agent, chosen = key
+            style = base + cell_style(role, agent, self._colors, self._roles)
+            if chosen:
+                style += self._chrome.get("timeline--cursor-item", Style())
+            self._styles[key] = style
+        return style
