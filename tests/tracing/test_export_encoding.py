@@ -25,6 +25,7 @@ from opentelemetry.sdk.util import BoundedList
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceState
 
+from branchscope.tracing._otlp_json_text import encode_span, encoded_lines
 from branchscope.tracing.export import OtlpJsonFileExporter, encode_traces_data
 
 from .tracer_events import Pipeline, seed_events
@@ -197,6 +198,26 @@ def test_equals_the_protobuf_json_encoding(spans: list[ReadableSpan]) -> None:
         assert_same_as_reference(spans)
     finally:
         logging.disable(logging.NOTSET)
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(st.lists(_spans(), min_size=1, max_size=6))
+def test_the_span_by_span_text_is_the_dict_encoding_byte_for_byte(
+    spans: list[ReadableSpan],
+) -> None:
+    """What the trace file writes (text per span as it ends, packed into a line) is the
+    compact JSON of the dict encoder's ``TracesData`` for the same spans."""
+    logging.disable(logging.ERROR)
+    try:
+        lines = list(encoded_lines([encode_span(s) for s in spans], 128, 2**40))
+        expected = json.dumps(encode_traces_data(spans), separators=(",", ":"))
+    finally:
+        logging.disable(logging.NOTSET)
+    assert lines == [((expected + "\n").encode(), len(spans))]
 
 
 # --- examples a user would check --------------------------------------------------------------

@@ -35,7 +35,7 @@ class CallSpans:
         key = (event.branch_id, event.step_index, event.call_index)
         if is_open(run.chats.get(key)):
             return
-        step = run.steps.get((event.branch_id, event.step_index))
+        step = run.step((event.branch_id, event.step_index))
         attributes: dict[str, AttributeValue] = {
             sc.GEN_AI_OPERATION_NAME: sc.OP_CHAT,
             sc.GEN_AI_PROVIDER_NAME: event.provider,
@@ -95,7 +95,7 @@ class CallSpans:
         key = (event.branch_id, event.step_index, event.call_id)
         if is_open(run.tools.get(key)):
             return
-        step = run.steps.get((event.branch_id, event.step_index))
+        step = run.step((event.branch_id, event.step_index))
         attributes: dict[str, AttributeValue] = {
             sc.GEN_AI_OPERATION_NAME: sc.OP_EXECUTE_TOOL,
             sc.GEN_AI_TOOL_NAME: event.tool_name,
