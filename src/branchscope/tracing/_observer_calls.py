@@ -6,6 +6,7 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 from opentelemetry.util.types import AttributeValue
 
+from branchscope.runtime.actions import INVOKE_AGENT, TERMINATE_WORKFLOW
 from branchscope.runtime.events import (
     ModelCallFinished,
     ModelCallStarted,
@@ -19,6 +20,10 @@ from ._run_state import ContextStack, RunSpans, is_open, set_error
 from .redact import redact_text
 
 __all__ = ["CallSpans"]
+
+_COORDINATION_TOOLS = frozenset({INVOKE_AGENT, TERMINATE_WORKFLOW})
+"""Tool calls the runtime carries out itself (parsing and validating the step's action): no
+user code runs inside them, so their spans need not be made current."""
 
 
 class CallSpans:
@@ -113,11 +118,13 @@ class CallSpans:
             start_time=event.time_ns,
         )
         run.tools[key] = span
-        self._contexts.attach((run.run_id, "tool", *key), span)
+        if event.tool_name not in _COORDINATION_TOOLS:
+            self._contexts.attach((run.run_id, "tool", *key), span)
 
     def tool_finished(self, run: RunSpans, event: ToolCallFinished) -> None:
         key = (event.branch_id, event.step_index, event.call_id)
-        self._contexts.detach((run.run_id, "tool", *key))
+        if event.tool_name not in _COORDINATION_TOOLS:
+            self._contexts.detach((run.run_id, "tool", *key))
         span = run.tools.pop(key, None)
         if not is_open(span):
             return

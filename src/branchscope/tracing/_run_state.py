@@ -91,6 +91,13 @@ class ContextStack:
 
     def detach(self, key: tuple[object, ...]) -> None:
         """Detach ``key`` and whatever this task attached after it."""
+        owner = _owner()
+        stack = self._by_owner.get(owner)
+        if stack and stack[-1].key == key:  # the usual case: the last one this task attached
+            otel_context.detach(stack.pop().token)  # type: ignore[arg-type]
+            if not stack:
+                del self._by_owner[owner]
+            return
         self._detach_first(lambda a: a.key == key)
 
     def detach_run(self, run_id: str) -> None:
