@@ -9,6 +9,10 @@ tables, each measured in one process with the variants interleaved round-robin
   from tracing, next to one bare SDK span (``tracer.start_span(name).end()`` on a
   ``TracerProvider`` with no processor, timed in the same rounds), and the first as a
   multiple of the second;
+* **where it goes** — the same runs under a do-nothing observer (the runtime building its
+  events), under the tracer's observer on OpenTelemetry's no-op tracer (the observer's own
+  work), and under a ``Tracer`` exporting nowhere (SDK spans, no file): the added µs split
+  into events, observer, SDK spans and the file (encoding and writing);
 * **with model latency** — the same runs with every scripted reply taking 1 ms and 10 ms:
   traced / untraced wall time. Real model calls take 0.3-30 s; these are the short end.
 """
@@ -22,9 +26,11 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 
-from branchscope.tracing import Tracer
+from branchscope.runtime import RunEvent
+from branchscope.tracing import Tracer, TracingObserver
 
 from .runtime_workloads import Workload, chain, fan_out, run_workload
 from .timing import compare
@@ -44,6 +50,13 @@ def _bare_span_sampler() -> Callable[[], Awaitable[None]]:
     return sample
 
 
+class _Ignore:
+    """An observer that does nothing: what building the runtime's events costs."""
+
+    def on_event(self, event: RunEvent) -> None:
+        return None
+
+
 def _zero_latency() -> list[Workload]:
     return [chain(101), fan_out(100)]
 
@@ -52,6 +65,9 @@ async def _added_cost(
     workloads: list[Workload], repeats: int, trace_dir: Path
 ) -> list[dict[str, float]]:
     tracer = Tracer(trace_dir=trace_dir, otlp=False)
+    no_file = Tracer(trace_dir=None, otlp=False)
+    ignore = [_Ignore()]
+    no_op = [TracingObserver(trace.NoOpTracer())]
     bare = _bare_span_sampler()
     rows = []
     try:
@@ -59,17 +75,20 @@ async def _added_cost(
             results = await compare(
                 {
                     "untraced": lambda w=work: run_workload(w),  # type: ignore[misc]
+                    "events": lambda w=work: run_workload(w, ignore),  # type: ignore[misc]
+                    "observer": lambda w=work: run_workload(w, no_op),  # type: ignore[misc]
+                    "sdk": lambda w=work: no_file.run(run_workload, w),  # type: ignore[misc]
                     "traced": lambda w=work: tracer.run(run_workload, w),  # type: ignore[misc]
                     "bare": bare,
                 },
                 repeats=repeats,
             )
-            untraced = results["untraced"].median_s / work.steps * 1e6
-            traced = results["traced"].median_s / work.steps * 1e6
-            span = results["bare"].median_s / BARE_SPANS_PER_SAMPLE * 1e6
-            rows.append({"steps": work.steps, "untraced": untraced, "traced": traced, "span": span})
+            row = {k: m.median_s / work.steps * 1e6 for k, m in results.items()}
+            row["span"] = results["bare"].median_s / BARE_SPANS_PER_SAMPLE * 1e6
+            rows.append(row)
     finally:
         tracer.shutdown()
+        no_file.shutdown()
     return rows
 
 
@@ -111,6 +130,20 @@ def print_tracing_cost(repeats: int = 15) -> None:
         "\n(bare SDK span: TracerProvider().get_tracer(...).start_span(name).end(), no "
         "processor,\nno attributes, timed in the same rounds as the runs)"
     )
+    print("\nwhere the added µs per step go (differences of medians; noise can make one < 0)\n")
+    header = (
+        f"{'workload':>12}  {'events':>7}  {'observer':>8}  {'SDK spans':>9}  {'file':>7}  "
+        f"{'SDK spans / bare span':>21}"
+    )
+    print(header)
+    print("-" * len(header))
+    for work, row in zip(zero, rows, strict=True):
+        sdk = row["sdk"] - row["observer"]
+        print(
+            f"{work.name:>12}  {row['events'] - row['untraced']:>7.1f}  "
+            f"{row['observer'] - row['events']:>8.1f}  {sdk:>9.1f}  "
+            f"{row['traced'] - row['sdk']:>7.1f}  {sdk / row['span']:>20.1f}x"
+        )
     print("\ntraced / untraced with model latency (wall time, median)\n")
     header = f"{'workload':>12}  {'reply':>6}  {'traced / untraced':>17}  {'added µs/step':>13}"
     print(header)

@@ -312,12 +312,12 @@ class TracingObserver:
             sc.STEP_INDEX: index,
         }
         if started is not None:
-            optional = {
-                sc.GEN_AI_AGENT_ID: started.agent_id,
-                sc.GEN_AI_AGENT_DESCRIPTION: started.description,
-                sc.GEN_AI_PROVIDER_NAME: started.provider,
-            }
-            attributes.update({k: v for k, v in optional.items() if v is not None})
+            if started.agent_id is not None:
+                attributes[sc.GEN_AI_AGENT_ID] = started.agent_id
+            if started.description is not None:
+                attributes[sc.GEN_AI_AGENT_DESCRIPTION] = started.description
+            if started.provider is not None:
+                attributes[sc.GEN_AI_PROVIDER_NAME] = started.provider
         span = self._tracer.start_span(
             sc.SPAN_STEP_PREFIX + agent,
             context=run.parent(branch),

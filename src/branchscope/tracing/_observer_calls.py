@@ -49,13 +49,14 @@ class CallSpans:
             sc.BRANCH_ID: event.branch_id,
             sc.STEP_INDEX: event.step_index,
         }
-        optional = {
-            sc.GEN_AI_REQUEST_TEMPERATURE: event.temperature,
-            sc.GEN_AI_REQUEST_MAX_TOKENS: event.max_tokens,
-            sc.SERVER_ADDRESS: event.server_address,
-            sc.SERVER_PORT: event.server_port,
-        }
-        attributes.update({k: v for k, v in optional.items() if v is not None})
+        if event.temperature is not None:
+            attributes[sc.GEN_AI_REQUEST_TEMPERATURE] = event.temperature
+        if event.max_tokens is not None:
+            attributes[sc.GEN_AI_REQUEST_MAX_TOKENS] = event.max_tokens
+        if event.server_address is not None:
+            attributes[sc.SERVER_ADDRESS] = event.server_address
+        if event.server_port is not None:
+            attributes[sc.SERVER_PORT] = event.server_port
         if self._capture and event.messages:
             attributes[sc.GEN_AI_INPUT_MESSAGES] = input_messages(event.messages)
         span = self._tracer.start_span(

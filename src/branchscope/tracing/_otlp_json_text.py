@@ -117,12 +117,22 @@ def _attributes(attributes: Mapping[str, object] | None) -> str:
     return ",".join(parts)
 
 
+_TRACE_CACHE_LIMIT: Final = 1_024
+_trace_text: dict[int, str] = {}
+"""The opening ``{"traceId":"…"`` by trace id: every span of a run shares one."""
+
+
 def _span_text(span: ReadableSpan) -> str:
     """One span as OTLP/JSON text; ``ValueError`` for a span without a span context."""
     context: SpanContext | None = span.get_span_context()
     if context is None:
         raise ValueError(f"span {span.name!r} has no span context")
-    out = [f'{{"traceId":"{context.trace_id:032x}","spanId":"{context.span_id:016x}"']
+    trace_text = _trace_text.get(context.trace_id)
+    if trace_text is None:
+        if len(_trace_text) >= _TRACE_CACHE_LIMIT:
+            _trace_text.clear()
+        trace_text = _trace_text[context.trace_id] = f'{{"traceId":"{context.trace_id:032x}"'
+    out = [trace_text, f',"spanId":"{context.span_id:016x}"']
     if context.trace_state:
         state = ",".join(f"{k}={v}" for k, v in context.trace_state.items())
         out.append(',"traceState":' + _escape(state))

@@ -87,7 +87,12 @@ class ContextStack:
 
     def attach(self, key: tuple[object, ...], span: Span) -> None:
         token = otel_context.attach(trace.set_span_in_context(span))
-        self._by_owner.setdefault(_owner(), []).append(_Attachment(key, token))
+        owner = _owner()
+        stack = self._by_owner.get(owner)
+        if stack is None:
+            self._by_owner[owner] = [_Attachment(key, token)]
+        else:
+            stack.append(_Attachment(key, token))
 
     def detach(self, key: tuple[object, ...]) -> None:
         """Detach ``key`` and whatever this task attached after it."""
