@@ -36,6 +36,9 @@ _log = logging.getLogger("branchscope.tracing")
 
 DEFAULT_DELAY: Final = 0.2
 """Seconds an ended span waits, at most, for others to share its line."""
+WAKE_LINES: Final = 4
+"""Full lines' worth of spans that wake the writer before ``delay``: each wake of the thread
+takes the GIL from the event loop, so it writes several lines at once."""
 DEFAULT_QUEUE: Final = 65_536
 """Spans waiting to be written at most: a 1,000-branch fan-out ends some 4,000 at once."""
 
@@ -54,6 +57,7 @@ class FileSpanProcessor(SpanProcessor):
         self._delay = delay
         self._max_queue = max_queue
         self._batch = MAX_LINE_SPANS
+        self._wake_at = WAKE_LINES * MAX_LINE_SPANS
         self._queue: deque[EncodedSpan] = deque()
         self._cond = threading.Condition(threading.RLock())
         self._queued = 0
@@ -84,7 +88,7 @@ class FileSpanProcessor(SpanProcessor):
                 return
             self._queue.append(encoded)
             self._queued += 1
-            if len(self._queue) == 1 or len(self._queue) >= self._batch:
+            if len(self._queue) == 1 or len(self._queue) == self._wake_at:
                 self._cond.notify_all()
 
     def _work(self) -> None:
@@ -95,10 +99,11 @@ class FileSpanProcessor(SpanProcessor):
                     return
                 # Give spans ending together a moment to share a line, unless someone waits.
                 self._cond.wait_for(
-                    lambda: len(self._queue) >= self._batch or self._flushes or self._closed,
+                    lambda: len(self._queue) >= self._wake_at or self._flushes or self._closed,
                     timeout=self._delay,
                 )
-                batch = [self._queue.popleft() for _ in range(min(self._batch, len(self._queue)))]
+                batch = list(self._queue)
+                self._queue.clear()
             try:
                 self.exporter.write_encoded(batch)
             except Exception:  # the exporter reports its own failures; the thread goes on
