@@ -84,7 +84,9 @@ async def _added_cost(
                 repeats=repeats,
             )
             row = {k: m.median_s / work.steps * 1e6 for k, m in results.items()}
+            row.update({f"{k} cpu": m.cpu_median_s / work.steps * 1e6 for k, m in results.items()})
             row["span"] = results["bare"].median_s / BARE_SPANS_PER_SAMPLE * 1e6
+            row["span cpu"] = results["bare"].cpu_median_s / BARE_SPANS_PER_SAMPLE * 1e6
             rows.append(row)
     finally:
         tracer.shutdown()
@@ -92,7 +94,9 @@ async def _added_cost(
     return rows
 
 
-async def _latency_ratio(work: Workload, repeats: int, trace_dir: Path) -> tuple[float, float]:
+async def _latency_ratio(
+    work: Workload, repeats: int, trace_dir: Path
+) -> tuple[float, float, float]:
     tracer = Tracer(trace_dir=trace_dir, otlp=False)
     try:
         results = await compare(
@@ -105,8 +109,12 @@ async def _latency_ratio(work: Workload, repeats: int, trace_dir: Path) -> tuple
         )
     finally:
         tracer.shutdown()
-    untraced, traced = results["untraced"].median_s, results["traced"].median_s
-    return traced / untraced, (traced - untraced) / work.steps * 1e6
+    untraced, traced = results["untraced"], results["traced"]
+    return (
+        traced.median_s / untraced.median_s,
+        (traced.median_s - untraced.median_s) / work.steps * 1e6,
+        (traced.cpu_median_s - untraced.cpu_median_s) / work.steps * 1e6,
+    )
 
 
 def print_tracing_cost(repeats: int = 15) -> None:
@@ -116,21 +124,25 @@ def print_tracing_cost(repeats: int = 15) -> None:
     print("\ntracing cost per step, zero model latency, median of interleaved runs\n")
     header = (
         f"{'workload':>12}  {'untraced µs':>11}  {'traced µs':>9}  {'added µs':>8}  "
-        f"{'bare SDK span µs':>16}  {'added / span':>12}"
+        f"{'bare span µs':>12}  {'added / span':>12}  {'CPU: added µs':>13}  "
+        f"{'bare span µs':>12}  {'added / span':>12}"
     )
     print(header)
     print("-" * len(header))
     for work, row in zip(zero, rows, strict=True):
         added = row["traced"] - row["untraced"]
+        added_cpu = row["traced cpu"] - row["untraced cpu"]
         print(
             f"{work.name:>12}  {row['untraced']:>11.1f}  {row['traced']:>9.1f}  {added:>8.1f}  "
-            f"{row['span']:>16.1f}  {added / row['span']:>11.1f}x"
+            f"{row['span']:>12.1f}  {added / row['span']:>11.1f}x  {added_cpu:>13.1f}  "
+            f"{row['span cpu']:>12.1f}  {added_cpu / row['span cpu']:>11.1f}x"
         )
     print(
-        "\n(bare SDK span: TracerProvider().get_tracer(...).start_span(name).end(), no "
-        "processor,\nno attributes, timed in the same rounds as the runs)"
+        "\n(bare span: TracerProvider().get_tracer(...).start_span(name).end(), no processor,"
+        "\nno attributes, timed in the same rounds as the runs; CPU: this process's CPU time,"
+        "\nall threads, which other jobs on a shared machine do not inflate)"
     )
-    print("\nwhere the added µs per step go (differences of medians; noise can make one < 0)\n")
+    print("\nwhere the added CPU µs per step go (differences of medians)\n")
     header = (
         f"{'workload':>12}  {'events':>7}  {'observer':>8}  {'SDK spans':>9}  {'file':>7}  "
         f"{'SDK spans / bare span':>21}"
@@ -138,21 +150,32 @@ def print_tracing_cost(repeats: int = 15) -> None:
     print(header)
     print("-" * len(header))
     for work, row in zip(zero, rows, strict=True):
-        sdk = row["sdk"] - row["observer"]
+        sdk = row["sdk cpu"] - row["observer cpu"]
         print(
-            f"{work.name:>12}  {row['events'] - row['untraced']:>7.1f}  "
-            f"{row['observer'] - row['events']:>8.1f}  {sdk:>9.1f}  "
-            f"{row['traced'] - row['sdk']:>7.1f}  {sdk / row['span']:>20.1f}x"
+            f"{work.name:>12}  {row['events cpu'] - row['untraced cpu']:>7.1f}  "
+            f"{row['observer cpu'] - row['events cpu']:>8.1f}  {sdk:>9.1f}  "
+            f"{row['traced cpu'] - row['sdk cpu']:>7.1f}  {sdk / row['span cpu']:>20.1f}x"
         )
+    print(
+        "\n(events: the runtime building its events for a do-nothing observer; observer: the\n"
+        "tracer's observer on OpenTelemetry's no-op tracer; SDK spans: a Tracer exporting\n"
+        "nowhere; file: encoding and writing the OTLP/JSON lines)"
+    )
     print("\ntraced / untraced with model latency (wall time, median)\n")
-    header = f"{'workload':>12}  {'reply':>6}  {'traced / untraced':>17}  {'added µs/step':>13}"
+    header = (
+        f"{'workload':>12}  {'reply':>6}  {'traced / untraced':>17}  {'added µs/step':>13}  "
+        f"{'CPU: added µs/step':>18}"
+    )
     print(header)
     print("-" * len(header))
     with tempfile.TemporaryDirectory() as tmp:
         for latency, rounds in ((0.001, max(3, repeats // 2)), (0.010, max(3, repeats // 4))):
             for work in (chain(101, latency), fan_out(100, latency)):
-                ratio, added = asyncio.run(_latency_ratio(work, rounds, Path(tmp)))
-                print(f"{work.name:>12}  {latency * 1e3:>4.0f}ms  {ratio:>16.3f}x  {added:>13.1f}")
+                ratio, added, cpu = asyncio.run(_latency_ratio(work, rounds, Path(tmp)))
+                print(
+                    f"{work.name:>12}  {latency * 1e3:>4.0f}ms  {ratio:>16.3f}x  {added:>13.1f}  "
+                    f"{cpu:>18.1f}"
+                )
 
 
 def main() -> int:
