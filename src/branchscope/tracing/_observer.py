@@ -262,6 +262,9 @@ class TracingObserver:
                 span, redact_text(event.error or "the branch failed"), sc.ERROR_TYPE_BRANCH_FAILED
             )
         span.end(end_time=event.time_ns)
+        # Later events need only its identity (barrier links, spans started late): a wide
+        # fan-out then holds no ended SDK span per branch until the run ends.
+        run.branches[event.branch_id] = trace.NonRecordingSpan(span.get_span_context())
 
     def _branch_created_late(self, run: RunSpans, branch_id: str, agent: str, time_ns: int) -> Span:
         """A branch span for a branch whose ``BranchCreated`` never came."""
