@@ -5,8 +5,8 @@ variants interleaved round-robin (see :mod:`benchmarks.timing`):
 
 * **chain** — two agents alternating on one branch for 101 / 1,001 / 10,001 steps: µs per
   step untraced and traced (a ``Tracer`` writing OTLP/JSON lines), and each as a multiple
-  of the shortest chain, in wall time and in the process's CPU time. Flat multiples mean a step costs the same however long the
-  conversation has grown.
+  of the shortest chain, in wall time and in the process's CPU time. Flat multiples mean a
+  step costs the same however long the conversation has grown.
 * **runtime vs MARSYS** — steps per second on fan-out 100 and 1,000, chain 501, pipeline
   500 and the seed topology run 100 times, one-run set-up (topology, registry, agents)
   included. With ``--marsys-python PATH`` (a Python where ``marsys`` imports) the same
