@@ -220,6 +220,35 @@ def test_the_span_by_span_text_is_the_dict_encoding_byte_for_byte(
     assert lines == [((expected + "\n").encode(), len(spans))]
 
 
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.integers(0, 300), min_size=1, max_size=40),
+    st.integers(1, 6),
+    st.integers(200, 2_000),
+)
+def test_lines_keep_their_bounds_and_every_span_in_order(
+    payloads: list[int], max_spans: int, max_bytes: int
+) -> None:
+    """Spans of one tracer are packed into lines of at most ``max_spans`` spans and
+    ``max_bytes`` bytes, a larger span alone on its line, none lost or reordered."""
+    spans = [
+        _span({"n": i, "blob": "x" * size}, resource=_SHARED_RESOURCES[None])
+        for i, size in enumerate(payloads)
+    ]
+    lines = list(encoded_lines([encode_span(s) for s in spans], max_spans, max_bytes))
+    seen = []
+    for line, count in lines:
+        assert line.endswith(b"\n") and 1 <= count <= max_spans
+        assert len(line) <= max_bytes or count == 1
+        data = json.loads(line)
+        (group,) = data["resourceSpans"]
+        (scope,) = group["scopeSpans"]
+        assert len(scope["spans"]) == count
+        seen.extend(int(kv["value"]["intValue"]) for s in scope["spans"] for kv in s["attributes"]
+                    if kv["key"] == "n")  # fmt: skip
+    assert seen == list(range(len(payloads)))
+
+
 # --- examples a user would check --------------------------------------------------------------
 
 

@@ -19,7 +19,7 @@ from typing import Final
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
-from opentelemetry.trace import SpanContext, StatusCode
+from opentelemetry.trace import SpanContext, SpanKind, StatusCode
 
 from ._otlp_json_encode import (
     _INT64_MAX,
@@ -122,6 +122,13 @@ _trace_text: dict[int, str] = {}
 """The opening ``{"traceId":"…"`` by trace id: every span of a run shares one."""
 
 
+_HEAD_CACHE_LIMIT: Final = 4_096
+_head_text: dict[tuple[str, SpanKind], str] = {}
+"""``,"name":…,"kind":…`` by span name and kind: a run repeats a few names."""
+_LOCAL_FLAGS: Final = f',"flags":{_flags(None)}}}'
+_REMOTE_FLAGS: Final = f',"flags":{_flags(SpanContext(trace_id=1, span_id=1, is_remote=True))}}}'
+
+
 def _span_text(span: ReadableSpan) -> str:
     """One span as OTLP/JSON text; ``ValueError`` for a span without a span context."""
     context: SpanContext | None = span.get_span_context()
@@ -139,13 +146,21 @@ def _span_text(span: ReadableSpan) -> str:
     parent = span.parent
     if parent is not None:
         out.append(f',"parentSpanId":"{parent.span_id:016x}"')
-    if span.name:
-        out.append(',"name":' + _escape(span.name))
-    out.append(_KIND_TEXT[span.kind])
-    if span.start_time:
-        out.append(f',"startTimeUnixNano":"{span.start_time}"')
-    if span.end_time:
-        out.append(f',"endTimeUnixNano":"{span.end_time}"')
+    name, kind = span.name, span.kind
+    head = _head_text.get((name, kind))
+    if head is None:
+        head = (',"name":' + _escape(name) if name else "") + _KIND_TEXT[kind]
+        if len(_head_text) >= _HEAD_CACHE_LIMIT:
+            _head_text.clear()
+        _head_text[(name, kind)] = head
+    out.append(head)
+    start, end = span.start_time, span.end_time
+    if start and end:
+        out.append(f',"startTimeUnixNano":"{start}","endTimeUnixNano":"{end}"')
+    elif start:
+        out.append(f',"startTimeUnixNano":"{start}"')
+    elif end:
+        out.append(f',"endTimeUnixNano":"{end}"')
     attributes = _attributes(span.attributes)
     if attributes:
         out.append(',"attributes":[' + attributes + "]")
@@ -167,7 +182,7 @@ def _span_text(span: ReadableSpan) -> str:
             out.append(',"status":{}')
         else:
             out.append(',"status":' + _dumps(_status(status)))
-    out.append(f',"flags":{_flags(parent)}}}')
+    out.append(_LOCAL_FLAGS if parent is None or not parent.is_remote else _REMOTE_FLAGS)
     return "".join(out)
 
 
@@ -219,11 +234,53 @@ _GROUP_ALLOWANCE: Final = 512
 """Bytes a line may need around one more resource/scope group (headers, brackets)."""
 
 
+_frames: dict[tuple[int, int], tuple[Resource, InstrumentationScope | None, str, str]] = {}
+"""The text around the spans of a line whose spans share one resource and one scope."""
+_FRAME_CACHE_LIMIT: Final = 64
+
+
+def _frame(resource: Resource, scope: InstrumentationScope | None) -> tuple[str, str]:
+    identity = (id(resource), id(scope))
+    cached = _frames.get(identity)
+    if cached is None or cached[0] is not resource or cached[1] is not scope:
+        before, after = _line([EncodedSpan(resource, scope, "\x00")]).split("\x00")
+        if len(_frames) >= _FRAME_CACHE_LIMIT:
+            _frames.clear()
+        cached = _frames[identity] = (resource, scope, before, after + "\n")
+    return cached[2], cached[3]
+
+
+def _one_group_lines(
+    spans: Sequence[EncodedSpan], max_spans: int, max_bytes: int
+) -> Iterator[tuple[bytes, int]]:
+    """:func:`encoded_lines` for spans of one resource and scope (every span of a tracer):
+    one frame around each line's span texts, sizes known exactly before joining."""
+    before, after = _frame(spans[0].resource, spans[0].scope)
+    frame = len(before) + len(after)
+    start, count = 0, len(spans)
+    while start < count:
+        end, size = start + 1, frame + len(spans[start].text)
+        while end < count and end - start < max_spans:
+            grow = len(spans[end].text) + 1
+            if size + grow > max_bytes:
+                break
+            size += grow
+            end += 1
+        text = before + ",".join([span.text for span in spans[start:end]]) + after
+        yield text.encode(), end - start
+        start = end
+
+
 def encoded_lines(
     spans: Sequence[EncodedSpan], max_spans: int, max_bytes: int
 ) -> Iterator[tuple[bytes, int]]:
     """Lines of at most ``max_spans`` spans and ``max_bytes`` bytes (newline included) —
     unless one span alone is larger: it then has a line of its own — with their span counts."""
+    if spans:
+        resource, scope = spans[0].resource, spans[0].scope
+        if all(span.resource is resource and span.scope is scope for span in spans):
+            yield from _one_group_lines(spans, max_spans, max_bytes)
+            return
     start = 0
     while start < len(spans):
         end, size, seen = start, 0, set()
