@@ -2,10 +2,10 @@
 
 In the style of the SDK's batch processor: :meth:`on_end` encodes the span to its OTLP/JSON
 text and appends that to a bounded queue (when it is full the span is dropped and counted,
-never an error in the caller), and a writer thread packs the queue into lines as spans end —
-as soon as :data:`MAX_LINE_SPANS` are waiting, or at most ``delay`` seconds after the first
-one. A process killed without
-warning (SIGKILL) so keeps every span that ended more than ``delay`` before.
+never an error in the caller), and a writer thread packs the queue into lines of at most
+:data:`MAX_LINE_SPANS` spans as spans end — as soon as :data:`WAKE_LINES` lines' worth are
+waiting, or at most ``delay`` seconds after the first one. A process killed without warning
+(SIGKILL) so keeps every span that ended more than ``delay`` before.
 
 A flush waits for the lines of every span ended before it, bounded by its timeout; it may be
 called from a signal handler on the thread that is in the middle of queueing (the lock is
@@ -30,7 +30,7 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from ._otlp_json_text import EncodedSpan, encode_span
 from .export import MAX_LINE_SPANS, OtlpJsonFileExporter
 
-__all__ = ["DEFAULT_DELAY", "DEFAULT_QUEUE", "FileSpanProcessor"]
+__all__ = ["DEFAULT_DELAY", "DEFAULT_QUEUE", "FileSpanProcessor", "WAKE_LINES"]
 
 _log = logging.getLogger("branchscope.tracing")
 
