@@ -235,17 +235,21 @@ def test_lines_keep_their_bounds_and_every_span_in_order(
         _span({"n": i, "blob": "x" * size}, resource=_SHARED_RESOURCES[None])
         for i, size in enumerate(payloads)
     ]
-    lines = list(encoded_lines([encode_span(s) for s in spans], max_spans, max_bytes))
-    seen = []
-    for line, count in lines:
+    encoded = [encode_span(s) for s in spans]
+    lines = list(encoded_lines(encoded, max_spans, max_bytes))
+    seen: list[int] = []
+    for number, (line, count) in enumerate(lines):
         assert line.endswith(b"\n") and 1 <= count <= max_spans
         assert len(line) <= max_bytes or count == 1
-        data = json.loads(line)
-        (group,) = data["resourceSpans"]
+        (group,) = json.loads(line)["resourceSpans"]
         (scope,) = group["scopeSpans"]
         assert len(scope["spans"]) == count
-        seen.extend(int(kv["value"]["intValue"]) for s in scope["spans"] for kv in s["attributes"]
-                    if kv["key"] == "n")  # fmt: skip
+        for span in scope["spans"]:
+            (n,) = [kv["value"]["intValue"] for kv in span["attributes"] if kv["key"] == "n"]
+            seen.append(int(n))
+        if number < len(lines) - 1:  # full: the next span would not have fitted
+            after = len(encoded[len(seen)].text) + 1
+            assert count == max_spans or len(line) + after > max_bytes
     assert seen == list(range(len(payloads)))
 
 
