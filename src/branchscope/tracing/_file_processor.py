@@ -30,7 +30,7 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from ._otlp_json_text import EncodedSpan, encode_span
 from .export import MAX_LINE_SPANS, OtlpJsonFileExporter
 
-__all__ = ["DEFAULT_DELAY", "DEFAULT_QUEUE", "FileSpanProcessor", "WAKE_LINES"]
+__all__ = ["DEFAULT_DELAY", "DEFAULT_QUEUE", "WAKE_LINES", "FileSpanProcessor"]
 
 _log = logging.getLogger("branchscope.tracing")
 
