@@ -9,7 +9,9 @@ interleaved round-robin so machine noise hits every variant alike:
 * ``spans``   — ``Orchestra.run`` under a ``Tracer`` that exports nowhere (span cost alone);
 * ``traced``  — ``Orchestra.run`` under a ``Tracer`` writing OTLP/JSON lines to a temp dir.
 
-It prints medians and the ratios runtime/naive, spans/runtime and traced/runtime. Then
+It prints medians and the ratios runtime/naive, spans/runtime and traced/runtime. Then the
+tracing cost per step (:mod:`benchmarks.tracing_cost`): added µs per step as a multiple of one
+bare SDK span, and traced / untraced with 1 ms and 10 ms model replies; then
 content capture (:mod:`benchmarks.content`): redaction throughput on 10 MB, and one run with a
 10 MB reply traced with capture off and on; the reader (:mod:`benchmarks.reading`):
 ``load_traces`` against ``json.loads`` of the same lines; and exploration
@@ -17,7 +19,7 @@ content capture (:mod:`benchmarks.content`): redaction throughput on 10 MB, and 
 (:mod:`benchmarks.viewer`): frames and CPU per key on a 5,000-lane run in a headless Pilot.
 Options: ``--sizes 10,100,1000`` ``--repeats 15`` ``--reader-spans 10000,100000``
 ``--explore-schedules 500`` ``--viewer-lanes 5000``
-``--only swarm|content|reader|explore|runtime|viewer``; then the runtime
+``--only swarm|tracing|content|reader|explore|runtime|viewer``; then the runtime
 speed tables of :mod:`benchmarks.runtime_speed` (chain length scaling; steps/s, next to MARSYS
 with ``--marsys-python PATH``).
 """
@@ -36,6 +38,7 @@ from .exploring import print_exploration
 from .reading import print_reading
 from .runtime_speed import print_chain, print_versus
 from .timing import compare
+from .tracing_cost import print_tracing_cost
 from .viewer import print_viewer
 from .workloads import naive_fan_out, run_swarm, swarm_book, swarm_registry
 
@@ -76,7 +79,7 @@ def main() -> int:
     )
     parser.add_argument(
         "--only",
-        choices=("swarm", "content", "reader", "explore", "runtime", "viewer"),
+        choices=("swarm", "tracing", "content", "reader", "explore", "runtime", "viewer"),
         help="run one part only",
     )
     parser.add_argument(
@@ -85,6 +88,8 @@ def main() -> int:
     args = parser.parse_args()
     if args.only in (None, "swarm"):
         _swarm(args)
+    if args.only in (None, "tracing"):
+        print_tracing_cost(args.repeats)
     if args.only in (None, "content"):
         print()
         content.report(max(3, args.repeats // 3))

@@ -5,8 +5,8 @@ variants interleaved round-robin (see :mod:`benchmarks.timing`):
 
 * **chain** — two agents alternating on one branch for 101 / 1,001 / 10,001 steps: µs per
   step untraced and traced (a ``Tracer`` writing OTLP/JSON lines), and each as a multiple
-  of the shortest chain. Flat multiples mean a step costs the same however long the
-  conversation has grown.
+  of the shortest chain, in wall time and in the process's CPU time. Flat multiples mean a
+  step costs the same however long the conversation has grown.
 * **runtime vs MARSYS** — steps per second on fan-out 100 and 1,000, chain 501, pipeline
   500 and the seed topology run 100 times, one-run set-up (topology, registry, agents)
   included. With ``--marsys-python PATH`` (a Python where ``marsys`` imports) the same
@@ -50,6 +50,9 @@ async def _chain_figures(repeats: int, trace_dir: Path) -> dict[int, dict[str, f
                 warmup=1,
             )
             figures[work.steps] = {k: m.median_s / work.steps * 1e6 for k, m in results.items()}
+            figures[work.steps].update(
+                {f"{k} cpu": m.cpu_median_s / work.steps * 1e6 for k, m in results.items()}
+            )
     finally:
         tracer.shutdown()
     return figures
@@ -62,7 +65,7 @@ def print_chain(repeats: int = 10) -> None:
     print("\nchain (A <-> B on one branch), zero model latency, µs per step (median)\n")
     header = (
         f"{'steps':>7}  {'untraced':>9}  {'traced':>9}  {'untraced / shortest':>20}  "
-        f"{'traced / shortest':>18}"
+        f"{'traced / shortest':>18}  {'CPU: untraced / shortest':>24}  {'traced / shortest':>18}"
     )
     print(header)
     print("-" * len(header))
@@ -70,8 +73,11 @@ def print_chain(repeats: int = 10) -> None:
         print(
             f"{steps:>7}  {fig['untraced']:>9.1f}  {fig['traced']:>9.1f}  "
             f"{fig['untraced'] / base['untraced']:>19.2f}x  "
-            f"{fig['traced'] / base['traced']:>17.2f}x"
+            f"{fig['traced'] / base['traced']:>17.2f}x  "
+            f"{fig['untraced cpu'] / base['untraced cpu']:>23.2f}x  "
+            f"{fig['traced cpu'] / base['traced cpu']:>17.2f}x"
         )
+    print("(CPU: this process's CPU time per step, which other jobs on the machine do not inflate)")
 
 
 def versus_workloads() -> list[Workload]:

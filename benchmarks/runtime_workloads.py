@@ -52,8 +52,9 @@ def _registry(book: ScriptBook, names: Sequence[str]) -> Registry:
     return registry
 
 
-def chain(steps: int) -> Workload:
-    """``A`` and ``B`` alternate for ``steps`` steps (an odd count: A starts and finishes)."""
+def chain(steps: int, latency: float | None = None) -> Workload:
+    """``A`` and ``B`` alternate for ``steps`` steps (an odd count: A starts and finishes);
+    each model reply takes ``latency`` seconds (``None``: none)."""
     rounds = steps // 2
     total = 2 * rounds + 1
 
@@ -62,7 +63,8 @@ def chain(steps: int) -> Workload:
             {
                 "A": Script([*([Invoke("B", "next")] * rounds), Terminate("done")]),
                 "B": Script([Invoke("A", "back")] * rounds),
-            }
+            },
+            latency=latency,
         )
         topology = {"agents": ["Start", "A", "B", "End"],
                     "flows": ["Start -> A", "A <-> B", "A -> End"]}  # fmt: skip
@@ -85,8 +87,9 @@ def pipeline(length: int) -> Workload:
     return Workload(f"pipeline {length}", length, 1, build, length)
 
 
-def fan_out(workers: int) -> Workload:
-    """A coordinator fans out to ``workers`` workers, each answers back, then it finishes."""
+def fan_out(workers: int, latency: float | None = None) -> Workload:
+    """A coordinator fans out to ``workers`` workers, each answers back, then it finishes;
+    each model reply takes ``latency`` seconds (``None``: none)."""
     names = [f"W{i}" for i in range(workers)]
 
     def build() -> tuple[dict[str, Any], Registry]:
@@ -99,7 +102,8 @@ def fan_out(workers: int) -> Workload:
             "flows": ["Start -> Coordinator", "Coordinator -> End",
                       *[f"Coordinator <-> {n}" for n in names]],
         }  # fmt: skip
-        return topology, _registry(ScriptBook(scripts), ["Coordinator", *names])
+        book = ScriptBook(scripts, latency=latency)
+        return topology, _registry(book, ["Coordinator", *names])
 
     return Workload(f"fan-out {workers}", workers + 2, 1, build, 10)
 

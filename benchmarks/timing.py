@@ -16,6 +16,9 @@ class Measurement:
     median_s: float
     spread_s: float
     """Interquartile range of the repeats: how noisy the machine was."""
+    cpu_median_s: float = 0.0
+    """Median CPU time of this process (all its threads) per repeat: unlike wall time, not
+    inflated by other jobs on a shared machine."""
 
 
 async def compare(
@@ -26,16 +29,20 @@ async def compare(
         for fn in variants.values():
             await fn()
     samples: dict[str, list[float]] = {name: [] for name in variants}
+    cpu: dict[str, list[float]] = {name: [] for name in variants}
     for _ in range(repeats):
         for name, fn in variants.items():
             gc.collect()
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             await fn()
             samples[name].append(time.perf_counter() - start)
+            cpu[name].append(time.process_time() - start_cpu)
     out = {}
     for name, values in samples.items():
         q = statistics.quantiles(values, n=4) if len(values) >= 2 else [values[0]] * 3
-        out[name] = Measurement(name, statistics.median(values), q[2] - q[0])
+        out[name] = Measurement(
+            name, statistics.median(values), q[2] - q[0], statistics.median(cpu[name])
+        )
     return out
 
 

@@ -25,6 +25,7 @@ from opentelemetry.sdk.util import BoundedList
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceState
 
+from branchscope.tracing._otlp_json_text import encode_span, encoded_lines
 from branchscope.tracing.export import OtlpJsonFileExporter, encode_traces_data
 
 from .tracer_events import Pipeline, seed_events
@@ -197,6 +198,59 @@ def test_equals_the_protobuf_json_encoding(spans: list[ReadableSpan]) -> None:
         assert_same_as_reference(spans)
     finally:
         logging.disable(logging.NOTSET)
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(st.lists(_spans(), min_size=1, max_size=6))
+def test_the_span_by_span_text_is_the_dict_encoding_byte_for_byte(
+    spans: list[ReadableSpan],
+) -> None:
+    """What the trace file writes (text per span as it ends, packed into a line) is the
+    compact JSON of the dict encoder's ``TracesData`` for the same spans."""
+    logging.disable(logging.ERROR)
+    try:
+        lines = list(encoded_lines([encode_span(s) for s in spans], 128, 2**40))
+        expected = json.dumps(encode_traces_data(spans), separators=(",", ":"))
+    finally:
+        logging.disable(logging.NOTSET)
+    assert lines == [((expected + "\n").encode(), len(spans))]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.integers(0, 300), min_size=1, max_size=40),
+    st.integers(1, 6),
+    st.integers(200, 2_000),
+)
+def test_lines_keep_their_bounds_and_every_span_in_order(
+    payloads: list[int], max_spans: int, max_bytes: int
+) -> None:
+    """Spans of one tracer are packed into lines of at most ``max_spans`` spans and
+    ``max_bytes`` bytes, a larger span alone on its line, none lost or reordered."""
+    spans = [
+        _span({"n": i, "blob": "x" * size}, resource=_SHARED_RESOURCES[None])
+        for i, size in enumerate(payloads)
+    ]
+    encoded = [encode_span(s) for s in spans]
+    lines = list(encoded_lines(encoded, max_spans, max_bytes))
+    seen: list[int] = []
+    for number, (line, count) in enumerate(lines):
+        assert line.endswith(b"\n") and 1 <= count <= max_spans
+        assert len(line) <= max_bytes or count == 1
+        (group,) = json.loads(line)["resourceSpans"]
+        (scope,) = group["scopeSpans"]
+        assert len(scope["spans"]) == count
+        for span in scope["spans"]:
+            (n,) = [kv["value"]["intValue"] for kv in span["attributes"] if kv["key"] == "n"]
+            seen.append(int(n))
+        if number < len(lines) - 1:  # full: the next span would not have fitted
+            after = len(encoded[len(seen)].text) + 1
+            assert count == max_spans or len(line) + after > max_bytes
+    assert seen == list(range(len(payloads)))
 
 
 # --- examples a user would check --------------------------------------------------------------

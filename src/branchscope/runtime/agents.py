@@ -75,6 +75,7 @@ class Agent:
     """One named agent. Creating it registers it (in ``AgentRegistry`` unless told otherwise)."""
 
     __slots__ = (
+        "_agent_id",
         "_tools",
         "goal",
         "instruction",
@@ -121,6 +122,8 @@ class Agent:
         object.__setattr__(self, "instruction", instruction)
         object.__setattr__(self, "memory_retention", memory_retention)
         object.__setattr__(self, "_tools", MappingProxyType(dict(tools or {})))
+        # Every traced step reports it: hashed once, here (the agent is immutable).
+        object.__setattr__(self, "_agent_id", self._definition_id())
         if registry is not None:
             registry.register(self)
 
@@ -130,6 +133,7 @@ class Agent:
     instruction: str
     memory_retention: MemoryRetention
     _tools: Mapping[str, ToolFunction]
+    _agent_id: str
 
     def __setattr__(self, key: str, value: object) -> None:
         raise AttributeError(f"Agent is immutable; cannot set {key!r}")
@@ -145,6 +149,9 @@ class Agent:
         Derived from the name, goal, instruction, model and tool names, so two runs of the
         same agent share it, and an agent whose definition changed gets a new one.
         """
+        return self._agent_id
+
+    def _definition_id(self) -> str:
         config = self.model_config
         parts = (
             self.name,

@@ -14,7 +14,13 @@ exist; ``branchscope.*`` for the coordination concepts they lack. One trace per 
   agent that ran (``GEN_AI_AGENT_NAME``) beside the identity validated
   (``VALIDATION_AGENT``) — when they differ, an identity mismatch.
 - **model call** ``chat <model>`` and **tool call** ``execute_tool <tool>``, under their
-  step: provider, model, tokens; message content only when the user opts in.
+  step: provider, model, tokens; message content only when the user opts in. A step's
+  coordination action is a tool call too (``execute_tool invoke_agent`` /
+  ``terminate_workflow``): the call as the model made it (its call id; with content its
+  arguments and the verdict), which the viewer lists beside the model call. The chat span is
+  current while the model call runs and an agent's own tool span while the tool runs, so
+  spans of instrumented clients and tools nest there; a coordination call runs only the
+  runtime's parsing and validation and is not made current.
 - **barrier** ``barrier <bar_id>``, under the step that opened it, else the run: a fork,
   rendezvous or root barrier, its candidates and outcome, one span link per arriving or
   failed branch (``LINK_ROLE``); the resolver's resumed step links back

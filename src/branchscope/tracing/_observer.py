@@ -223,7 +223,7 @@ class TracingObserver:
         spawner = None
         if event.spawned_by is not None:
             ref = event.spawned_by
-            spawner = run.steps.get((ref.branch_id, ref.step_index))
+            spawner = run.step((ref.branch_id, ref.step_index))
             run.take_finished(ref.branch_id)
         attributes: dict[str, AttributeValue] = {
             sc.BRANCH_ID: event.branch_id,
@@ -262,6 +262,9 @@ class TracingObserver:
                 span, redact_text(event.error or "the branch failed"), sc.ERROR_TYPE_BRANCH_FAILED
             )
         span.end(end_time=event.time_ns)
+        # Later events need only its identity (barrier links, spans started late): a wide
+        # fan-out then holds no ended SDK span per branch until the run ends.
+        run.branches[event.branch_id] = trace.NonRecordingSpan(span.get_span_context())
 
     def _branch_created_late(self, run: RunSpans, branch_id: str, agent: str, time_ns: int) -> Span:
         """A branch span for a branch whose ``BranchCreated`` never came."""
@@ -278,7 +281,7 @@ class TracingObserver:
 
     def _step_started(self, run: RunSpans, event: StepStarted) -> None:
         key = (event.branch_id, event.step_index)
-        if is_open(run.steps.get(key)):
+        if is_open(run.step(key)):
             return
         run.take_finished(event.branch_id)
         span = self._start_step(
@@ -312,12 +315,12 @@ class TracingObserver:
             sc.STEP_INDEX: index,
         }
         if started is not None:
-            optional = {
-                sc.GEN_AI_AGENT_ID: started.agent_id,
-                sc.GEN_AI_AGENT_DESCRIPTION: started.description,
-                sc.GEN_AI_PROVIDER_NAME: started.provider,
-            }
-            attributes.update({k: v for k, v in optional.items() if v is not None})
+            if started.agent_id is not None:
+                attributes[sc.GEN_AI_AGENT_ID] = started.agent_id
+            if started.description is not None:
+                attributes[sc.GEN_AI_AGENT_DESCRIPTION] = started.description
+            if started.provider is not None:
+                attributes[sc.GEN_AI_PROVIDER_NAME] = started.provider
         span = self._tracer.start_span(
             sc.SPAN_STEP_PREFIX + agent,
             context=run.parent(branch),
@@ -325,29 +328,31 @@ class TracingObserver:
             links=links,
             start_time=time_ns,
         )
-        run.steps[(branch_id, index)] = span
-        run.step_agents[(branch_id, index)] = agent
+        key = (branch_id, index)
+        run.steps[key] = span
+        run.ended_steps.pop(key, None)
+        run.step_agents[key] = agent
         return span
 
     def _step_finished(self, run: RunSpans, event: StepFinished) -> None:
         key = (event.branch_id, event.step_index)
         self._contexts.detach((run.run_id, "step", *key))
-        span = run.steps.get(key)
+        span = run.step(key)
         if span is None:  # StepStarted was missed: keep what we know, from now on.
             span = self._start_step(run, *key, event.agent, event.time_ns)
         if not is_open(span) or key in run.finished:
             return
         attributes: dict[str, AttributeValue] = {
             sc.STEP_KIND: event.kind,
-            sc.STEP_TARGETS: list(event.targets),
+            sc.STEP_TARGETS: event.targets,
         }
+        branch_agent = run.step_agents.pop(key, event.agent)
         problems: list[str] = []
         error_type = sc.ERROR_TYPE_STEP_FAILED
         validation = event.validation
         if validation is not None:
             attributes[sc.VALIDATION_AGENT] = validation.agent
             attributes[sc.VALIDATION_VALID] = validation.valid
-            branch_agent = run.step_agents.get(key, event.agent)
             if validation.agent != branch_agent:
                 attributes[sc.IDENTITY_MISMATCH] = True
                 error_type = sc.ERROR_TYPE_IDENTITY_MISMATCH
@@ -370,13 +375,13 @@ class TracingObserver:
 
     def _step_dropped(self, run: RunSpans, event: StepDropped) -> None:
         key = (event.branch_id, event.step_index)
-        span = run.steps.get(key)
+        span = run.step(key)
         self._contexts.detach((run.run_id, "step", *key))
         reason = redact_text(event.reason)
         if is_open(span):
             assert span is not None
             span.set_attributes({sc.STEP_DROPPED: True, sc.STEP_DROP_REASON: reason})
-            span.end(end_time=run.finished.pop(key, event.time_ns))
+            run.end_step(key, span, run.finished.pop(key, event.time_ns))
             return
         # The step span already ended: record the drop on the run, where it stays visible.
         run.span.add_event(

@@ -37,7 +37,7 @@ class BarrierSpans:
             return
         opener = None
         if event.opened_by is not None:
-            opener = run.steps.get((event.opened_by.branch_id, event.opened_by.step_index))
+            opener = run.step((event.opened_by.branch_id, event.opened_by.step_index))
             run.take_finished(event.opened_by.branch_id)
         attributes: dict[str, AttributeValue] = {
             sc.BARRIER_ID: event.barrier_id,

@@ -6,6 +6,7 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 from opentelemetry.util.types import AttributeValue
 
+from branchscope.runtime.actions import INVOKE_AGENT, TERMINATE_WORKFLOW
 from branchscope.runtime.events import (
     ModelCallFinished,
     ModelCallStarted,
@@ -19,6 +20,10 @@ from ._run_state import ContextStack, RunSpans, is_open, set_error
 from .redact import redact_text
 
 __all__ = ["CallSpans"]
+
+_COORDINATION_TOOLS = frozenset({INVOKE_AGENT, TERMINATE_WORKFLOW})
+"""Tool calls the runtime carries out itself (parsing and validating the step's action): no
+user code runs inside them, so their spans need not be made current."""
 
 
 class CallSpans:
@@ -35,7 +40,7 @@ class CallSpans:
         key = (event.branch_id, event.step_index, event.call_index)
         if is_open(run.chats.get(key)):
             return
-        step = run.steps.get((event.branch_id, event.step_index))
+        step = run.step((event.branch_id, event.step_index))
         attributes: dict[str, AttributeValue] = {
             sc.GEN_AI_OPERATION_NAME: sc.OP_CHAT,
             sc.GEN_AI_PROVIDER_NAME: event.provider,
@@ -44,13 +49,14 @@ class CallSpans:
             sc.BRANCH_ID: event.branch_id,
             sc.STEP_INDEX: event.step_index,
         }
-        optional = {
-            sc.GEN_AI_REQUEST_TEMPERATURE: event.temperature,
-            sc.GEN_AI_REQUEST_MAX_TOKENS: event.max_tokens,
-            sc.SERVER_ADDRESS: event.server_address,
-            sc.SERVER_PORT: event.server_port,
-        }
-        attributes.update({k: v for k, v in optional.items() if v is not None})
+        if event.temperature is not None:
+            attributes[sc.GEN_AI_REQUEST_TEMPERATURE] = event.temperature
+        if event.max_tokens is not None:
+            attributes[sc.GEN_AI_REQUEST_MAX_TOKENS] = event.max_tokens
+        if event.server_address is not None:
+            attributes[sc.SERVER_ADDRESS] = event.server_address
+        if event.server_port is not None:
+            attributes[sc.SERVER_PORT] = event.server_port
         if self._capture and event.messages:
             attributes[sc.GEN_AI_INPUT_MESSAGES] = input_messages(event.messages)
         span = self._tracer.start_span(
@@ -95,7 +101,7 @@ class CallSpans:
         key = (event.branch_id, event.step_index, event.call_id)
         if is_open(run.tools.get(key)):
             return
-        step = run.steps.get((event.branch_id, event.step_index))
+        step = run.step((event.branch_id, event.step_index))
         attributes: dict[str, AttributeValue] = {
             sc.GEN_AI_OPERATION_NAME: sc.OP_EXECUTE_TOOL,
             sc.GEN_AI_TOOL_NAME: event.tool_name,
@@ -113,11 +119,13 @@ class CallSpans:
             start_time=event.time_ns,
         )
         run.tools[key] = span
-        self._contexts.attach((run.run_id, "tool", *key), span)
+        if event.tool_name not in _COORDINATION_TOOLS:
+            self._contexts.attach((run.run_id, "tool", *key), span)
 
     def tool_finished(self, run: RunSpans, event: ToolCallFinished) -> None:
         key = (event.branch_id, event.step_index, event.call_id)
-        self._contexts.detach((run.run_id, "tool", *key))
+        if event.tool_name not in _COORDINATION_TOOLS:
+            self._contexts.detach((run.run_id, "tool", *key))
         span = run.tools.pop(key, None)
         if not is_open(span):
             return

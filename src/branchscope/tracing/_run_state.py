@@ -16,7 +16,7 @@ from typing import TypeAlias
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.context import Context
-from opentelemetry.trace import Span, Status, StatusCode
+from opentelemetry.trace import Span, SpanContext, Status, StatusCode, TraceFlags
 
 from branchscope.traces import semconv as sc
 
@@ -87,10 +87,22 @@ class ContextStack:
 
     def attach(self, key: tuple[object, ...], span: Span) -> None:
         token = otel_context.attach(trace.set_span_in_context(span))
-        self._by_owner.setdefault(_owner(), []).append(_Attachment(key, token))
+        owner = _owner()
+        stack = self._by_owner.get(owner)
+        if stack is None:
+            self._by_owner[owner] = [_Attachment(key, token)]
+        else:
+            stack.append(_Attachment(key, token))
 
     def detach(self, key: tuple[object, ...]) -> None:
         """Detach ``key`` and whatever this task attached after it."""
+        owner = _owner()
+        stack = self._by_owner.get(owner)
+        if stack and stack[-1].key == key:  # the usual case: the last one this task attached
+            otel_context.detach(stack.pop().token)  # type: ignore[arg-type]
+            if not stack:
+                del self._by_owner[owner]
+            return
         self._detach_first(lambda a: a.key == key)
 
     def detach_run(self, run_id: str) -> None:
@@ -126,7 +138,15 @@ class RunSpans:
     span: Span
     branches: dict[str, Span] = field(default_factory=dict)
     steps: dict[StepKey, Span] = field(default_factory=dict)
+    """Step spans not ended yet (running, or finished and waiting in ``finished``)."""
+    ended_steps: dict[StepKey, tuple[int, int, int] | SpanContext] = field(default_factory=dict)
+    """What later events still need of an ended step span (as a parent or a link): its
+    identity, as ``(trace id, span id, trace flags)`` — a tuple of ints, which the cyclic
+    garbage collector stops tracking — or the span context itself when it has a trace state.
+    Holding spans (or span objects) instead made every collection walk more the longer a
+    run went on."""
     step_agents: dict[StepKey, str] = field(default_factory=dict)
+    """The agent of each running step, until its ``StepFinished`` checks its identity."""
     finished: dict[StepKey, int] = field(default_factory=dict)
     """Finished steps whose outcome the coordinator has not taken yet, with their end time.
 
@@ -140,6 +160,33 @@ class RunSpans:
     tools: dict[ToolKey, Span] = field(default_factory=dict)
     barriers: dict[str, Span] = field(default_factory=dict)
     barrier_links: dict[str, set[str]] = field(default_factory=dict)
+
+    def step(self, key: StepKey) -> Span | None:
+        """The step span of ``key``: the span while it is open, its identity once ended."""
+        span = self.steps.get(key)
+        if span is not None:
+            return span
+        ended = self.ended_steps.get(key)
+        if ended is None:
+            return None
+        if isinstance(ended, SpanContext):
+            return trace.NonRecordingSpan(ended)
+        trace_id, span_id, flags = ended
+        return trace.NonRecordingSpan(
+            SpanContext(trace_id, span_id, is_remote=False, trace_flags=TraceFlags(flags))
+        )
+
+    def end_step(self, key: StepKey, span: Span, end_time: int | None) -> None:
+        """End a step span and keep only its identity."""
+        span.end(end_time=end_time)
+        if self.steps.get(key) is span:
+            del self.steps[key]
+            context = span.get_span_context()
+            self.ended_steps[key] = (
+                context
+                if context.trace_state
+                else (context.trace_id, context.span_id, int(context.trace_flags))
+            )
 
     def parent(self, *candidates: Span | None) -> Context:
         """Context of the first known candidate span, else of the run span."""
@@ -161,10 +208,7 @@ class RunSpans:
             span = self.steps.get(key)
             if is_open(span):
                 assert span is not None
-                span.end(end_time=end)
-                # Later events only need its identity (as a parent or link): keep that, not
-                # the whole span, so a long run does not hold every step span until it ends.
-                self.steps[key] = trace.NonRecordingSpan(span.get_span_context())
+                self.end_step(key, span, end)
 
     def end_leftovers(self, time_ns: int | None, *, interrupted: str | None = None) -> None:
         """End whatever the runtime left open, children before parents (not the run span).
