@@ -46,7 +46,7 @@ INDEX_FROM_BYTES: Final = 32 * 1024 * 1024
 """Inputs this big in all (about 40,000 of our spans) are indexed rather than loaded whole:
 below it a whole load takes about a second, above it the run list would wait for it."""
 
-_CACHE_SPANS = 300_000
+_CACHE_SPANS = 100_000
 """Decoded runs kept for reopening, by their spans (the most recent one always stays)."""
 
 

@@ -128,6 +128,9 @@ class TraceViewerApp(App[None]):
         pending = [s.trace_id for s in index.runs if not s.read]
         total = len(pending)
         for done, trace_id in enumerate(pending):
+            while not self.run_list.in_front.wait(0.2):  # paused while a run is open
+                if worker.is_cancelled:
+                    return
             if worker.is_cancelled:
                 return
             self.call_from_thread(self.run_list.show_reading, done, total)
@@ -149,6 +152,7 @@ class TraceViewerApp(App[None]):
                 self.push_screen(RunScreen(run, diagnose(run)))
             return
         self.notify(f"Reading {summary.label}…", timeout=2, markup=False)
+        self.run_list.in_front.clear()  # background reading makes way (resumes on return)
         self._read_and_open(index, summary)
 
     @work(thread=True, exclusive=True, group="open")
@@ -156,6 +160,7 @@ class TraceViewerApp(App[None]):
         worker = get_current_worker()
         run = index.run(summary.trace_id)
         if run is None:
+            self.run_list.in_front.set()
             self.call_from_thread(self.run_list.show_read, summary.trace_id, None)
             self.call_from_thread(
                 self.notify,
@@ -169,6 +174,8 @@ class TraceViewerApp(App[None]):
         self.call_from_thread(self.run_list.show_read, summary.trace_id, facts)
         if not worker.is_cancelled:  # the user chose another run meanwhile
             self.call_from_thread(self.push_screen, RunScreen(run, found))
+        elif self.screen is self.run_list:
+            self.run_list.in_front.set()
 
     def on_run_list_screen_run_chosen(self, event: RunListScreen.RunChosen) -> None:
         self._open(event.run)

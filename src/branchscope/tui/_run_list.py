@@ -9,6 +9,7 @@ found, which paths were read and how to produce a trace.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar, Final
@@ -279,6 +280,9 @@ class RunListScreen(Screen[None]):
         self._columns: tuple[tuple[str, int], ...] = ()
         self.marked: RunSummary | None = None
         """The run marked with ``d``, waiting for a second one to compare with."""
+        self.in_front = threading.Event()
+        """Set while this screen is the one shown: background reading runs only then, so
+        it never competes with an open run's screen (or with opening one) for the CPU."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -296,6 +300,12 @@ class RunListScreen(Screen[None]):
         self._ready = True
         self.watch(self.app, "theme", self._apply, init=False)
         self._apply()
+
+    def on_screen_resume(self) -> None:
+        self.in_front.set()
+
+    def on_screen_suspend(self) -> None:
+        self.in_front.clear()
 
     def on_resize(self) -> None:
         if self._ready and self._columns != self._fitting_columns():
@@ -366,8 +376,12 @@ class RunListScreen(Screen[None]):
         self._show_problems()
         summary = self.index.summary(trace_id) if self.index is not None else None
         table = self.query_one(RunTable)
+        query = self.query_one("#filter", Input).value
         if summary is None or trace_id not in table.rows:
-            self._fill(self.query_one("#filter", Input).value)
+            # gone (nothing of it could be read), or filtered out until now: its agents
+            # may match the filter now that they are known
+            if summary is None or (facts is not None and matches(facts.search, query)):
+                self._fill(query)
             return
         cells = run_cells(summary, facts, ink_of(self.app))
         for column, width in self._columns:
@@ -435,6 +449,8 @@ class RunListScreen(Screen[None]):
             empty.update(Text(f"No run matches {query!r}. Esc clears the filter.", style=ink.warn))
         empty.set_class(not self.shown, "-active")
         table.display = bool(runs)
+        if table.display and self.focused is None:
+            table.focus()  # it had none to take while the list was loading
 
     def _search(self, summary: RunSummary) -> str:
         facts = self._facts.get(summary.trace_id)
