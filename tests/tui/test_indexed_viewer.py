@@ -154,3 +154,23 @@ async def test_a_bad_line_found_when_a_run_is_opened_joins_the_problems(broken: 
         banner = plain(app.run_list.query_one("#problems", Static).content)
         assert f"{broken}:2: not valid JSON" in banner
         assert isinstance(app.screen, RunListScreen)
+
+
+@pytest.mark.parametrize("index_from", [0, 1 << 40], ids=["indexed", "read whole"])
+async def test_a_list_loaded_from_paths_takes_keys_at_once(traced: Path, index_from: int) -> None:
+    """The list is filled by a worker after the screen mounted; Enter must still open a run
+    without a click first."""
+    whole = load_traces([traced])
+    app = TraceViewerApp(paths=[traced], index_from=index_from)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("down", "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, RunScreen)
+        assert screen.run == whole.runs[1]
+        await pilot.press("escape")
+        assert app.screen is app.run_list
+        assert app.run_list.in_front.is_set()  # background reading may go on
