@@ -199,3 +199,25 @@ def test_a_missing_path_and_a_document_among_indexed_files_are_read_as_before(
     whole = load_traces(paths)
     assert _read_everything(index) == {r.trace_id: r for r in whole.runs}
     assert _problem_set(index.problems) == _problem_set(whole.problems)
+
+
+def test_byte_counts_place_most_of_a_tracers_lines_and_agree_with_decoding(
+    tmp_path: Path,
+) -> None:
+    from branchscope.traces._otlp_json import decode_line
+    from branchscope.traces._scan import single_trace
+
+    path = _traced_demo(tmp_path, range(1, 4))
+    lines = path.read_bytes().splitlines(keepends=True)
+    placed = 0
+    for raw in lines:
+        spans = decode_line(raw.decode()).spans
+        found = single_trace(raw)
+        if found is None:
+            continue
+        placed += 1
+        trace_id, count = found
+        assert {s.trace_id for s in spans} == {trace_id}
+        assert count == len(spans)
+        assert all(s.parent_span_id is not None for s in spans)
+    assert placed >= len(lines) // 2  # the rest (roots, mixed runs) is decoded while scanning
