@@ -69,6 +69,7 @@ def _assert_same_as_whole_load(path: Path) -> TraceIndex:
     assert _read_everything(index) == {r.trace_id: r for r in whole.runs}
     assert index.runs == tuple(RunSummary.of(r) for r in whole.runs)
     assert _problem_set(index.problems) == _problem_set(whole.problems)
+    assert index.span_count == whole.span_count  # exact once every run is read
     return index
 
 

@@ -114,6 +114,9 @@ class TraceIndex:
         self._problems = list(problems)
         self._reported = {problem_key(p) for p in problems}
         self._span_count = span_count
+        self._scanned = {t: summary.span_count for t, summary in summaries.items()}
+        self._decoded: dict[str, int] = {}
+        """Spans each read run's lines gave (before duplicates are folded)."""
         self._pieces = {k: tuple(v) for k, v in (pieces or {}).items()}
         self._loaded = dict(runs or {})
         """Runs read in full up front: every run of a small input."""
@@ -155,8 +158,13 @@ class TraceIndex:
 
     @property
     def span_count(self) -> int:
-        """Spans found (as the scan counted them: before duplicates are folded)."""
-        return self._span_count
+        """Spans found, before duplicates are folded: as the scan counted them, and for
+        each run read as decoding found them (once every run is read, what
+        ``load_traces`` counts)."""
+        with self._lock:
+            if not self._decoded:
+                return self._span_count
+            return sum(self._decoded.get(t, n) for t, n in self._scanned.items())
 
     @property
     def indexed(self) -> bool:
@@ -186,7 +194,8 @@ class TraceIndex:
             pieces = self._pieces.get(trace_id)
             if pieces is None:
                 return None
-            run, problems = self._decode(trace_id, pieces)
+            run, problems, decoded = self._decode(trace_id, pieces)
+            self._decoded[trace_id] = decoded
             for problem in problems:
                 if problem_key(problem) not in self._reported:
                     self._reported.add(problem_key(problem))
@@ -208,7 +217,7 @@ class TraceIndex:
 
     def _decode(
         self, trace_id: str, pieces: Sequence[Piece]
-    ) -> tuple[RunView | None, list[LoadProblem]]:
+    ) -> tuple[RunView | None, list[LoadProblem], int]:
         spans: list[SpanRecord] = []
         problems: list[LoadProblem] = []
         handles: dict[int, IO[bytes]] = {}
@@ -228,10 +237,10 @@ class TraceIndex:
                 handle.close()
         runs = build_runs(spans)
         if not runs:
-            return None, problems
+            return None, problems, 0
         (run,) = runs
         lost = self._lost.get(trace_id)
-        return (replace(run, lost_spans=lost) if lost else run), problems
+        return (replace(run, lost_spans=lost) if lost else run), problems, len(spans)
 
     def _decode_line(
         self,
