@@ -79,6 +79,7 @@ def _assert_same_as_whole_load(path: Path) -> TraceIndex:
     lines=st.lists(_line, max_size=8),
     tail=st.none() | st.tuples(st.lists(_span, min_size=1, max_size=3), st.floats(0.05, 0.95)),
     bom=st.booleans(),
+    split=st.integers(0, 12),
 )
 def test_index_then_decode_gives_the_whole_loads_runs_and_problems(
     tmp_path: Path,
@@ -86,6 +87,7 @@ def test_index_then_decode_gives_the_whole_loads_runs_and_problems(
     lines: list[tuple[object, ...]],
     tail: tuple[list[SpanRecord], float] | None,
     bom: bool,
+    split: int,
 ) -> None:
     raw = [(codecs.BOM_UTF8 if bom else b"") + encode_line(first).encode()]
     for kind, *payload in lines:
@@ -106,6 +108,14 @@ def test_index_then_decode_gives_the_whole_loads_runs_and_problems(
     path.write_bytes(body)
 
     _assert_same_as_whole_load(path)
+
+    # the same lines in two files of a directory: runs span both
+    rows = body.splitlines(keepends=True)
+    parts = tmp_path / "parts"
+    parts.mkdir(exist_ok=True)
+    (parts / "1.jsonl").write_bytes(b"".join(rows[: split % (len(rows) + 1)]))
+    (parts / "2.jsonl").write_bytes(b"".join(rows[split % (len(rows) + 1) :]))
+    _assert_same_as_whole_load(parts)
 
 
 def _traced_demo(directory: Path, seeds: range) -> Path:
