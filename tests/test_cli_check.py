@@ -250,3 +250,49 @@ def test_the_readme_example_has_the_fields_check_prints(
     assert set(example["runs"][0]) == set(actual["runs"][0])
     assert example["diagnostics"][0] | {"message": ""} == actual["diagnostics"][0] | {"message": ""}
     assert example["runs"][0] | {"error": ""} == actual["runs"][0] | {"error": ""}
+
+
+def test_a_big_input_is_checked_run_by_run_with_the_same_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the index threshold, check reads one run at a time; what it says must not change:
+    runs, faults, skipped lines (a bad one inside a run, a truncated tail), a run written
+    across two files."""
+    import asyncio
+    import functools
+
+    import branchscope._cli_inputs as cli_inputs
+    from branchscope.demo import run_demo
+    from branchscope.traces import index_traces
+    from branchscope.tracing import Tracer
+
+    tracer = Tracer(trace_dir=tmp_path / "runs", otlp=False)
+
+    async def runs() -> None:
+        for seed in (1, 2, 3):
+            await tracer.run(run_demo, seed=seed)
+
+    asyncio.run(runs())
+    tracer.shutdown()
+    assert tracer.trace_file is not None
+    lines = tracer.trace_file.read_bytes()
+    rows = lines.splitlines(keepends=True)
+    rows[2] = rows[2][: len(rows[2]) // 2] + b"\n"  # a run's line, cut: found when read
+    half = len(rows) // 2
+    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    first.write_bytes(b"".join(rows[:half]))
+    second.write_bytes(b"".join(rows[half:-1]) + rows[-1][: len(rows[-1]) // 2])
+    args = ["check", "--json", str(first), str(second)]
+
+    capsys.readouterr()
+    whole_status = main(args)
+    whole = capsys.readouterr()
+    monkeypatch.setattr(cli_inputs, "index_traces", functools.partial(index_traces, index_from=0))
+    indexed_status = main(args)
+    indexed = capsys.readouterr()
+
+    assert indexed_status == whole_status
+    assert json.loads(indexed.out) == json.loads(whole.out)
+    document = json.loads(indexed.out)
+    assert document["summary"]["runs"] == 3
+    assert [s["line"] for s in document["skipped"]] == [3, len(rows) - half]

@@ -15,22 +15,14 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal, TypeAlias
 
 from . import __version__
 from ._cli_common import complete_files
-from ._cli_inputs import PathRead, read_inputs
-from .traces import (
-    Diagnostic,
-    LoadProblem,
-    RunHealth,
-    RunView,
-    TraceSet,
-    build_runs,
-    diagnose_all,
-)
+from ._cli_inputs import PathRead, indexed_inputs
+from .traces import Diagnostic, DiagnosticKind, LoadProblem, RunHealth, RunView, diagnose
 from .traces.critical_path import barrier_waits, critical_path
 
 __all__ = ["CHECK_SCHEMA", "EXIT_FAULTS", "EXIT_OK", "EXIT_UNUSABLE", "FailOn", "run_check"]
@@ -43,10 +35,25 @@ EXIT_UNUSABLE: Final = 2
 FailOn: TypeAlias = Literal["warning", "error"]
 
 
+@dataclass(frozen=True, slots=True)
+class _RunRead:
+    """What the report needs of one run, taken while the run was read (its spans are let
+    go after, so a big input is checked one run at a time)."""
+
+    trace_id: str
+    run_id: str | None
+    start_ns: int
+    interrupted: bool
+    spans: int
+    diagnostics: tuple[Diagnostic, ...]
+    document: dict[str, Any] | None
+    """Its entry in ``--json``'s ``runs``."""
+
+
 @dataclass(slots=True)
 class _Report:
     inputs: list[PathRead]
-    runs: list[RunView]
+    runs: list[_RunRead]
     diagnostics: list[Diagnostic]
     skipped: list[LoadProblem] = field(default_factory=list)
     span_count: int = 0
@@ -54,7 +61,7 @@ class _Report:
 
 def run_check(paths: Sequence[str], *, as_json: bool, fail_on: FailOn) -> int:
     """Read *paths* (``-`` is standard input), print the findings, return the exit status."""
-    report = _read(paths)
+    report = _read(paths, as_json=as_json)
     errors = sum(1 for d in report.diagnostics if d.severity == "error")
     warnings = len(report.diagnostics) - errors + len(report.skipped)
     unusable = [i for i in report.inputs if i.reason is not None]
@@ -76,20 +83,35 @@ def run_check(paths: Sequence[str], *, as_json: bool, fail_on: FailOn) -> int:
     return status
 
 
-def _read(paths: Sequence[str]) -> _Report:
-    inputs = read_inputs(paths)
-    runs = [
-        replace(run, lost_spans=inputs.lost_spans.get(run.trace_id, 0))
-        for run in build_runs(inputs.spans)
-    ]
-    diagnostics = diagnose_all(TraceSet(runs=tuple(runs)))
-    return _Report(
-        inputs.paths,
-        runs,
-        diagnostics,
-        inputs.skipped,
-        span_count=sum(len(r.spans) for r in runs),
+def _read(paths: Sequence[str], *, as_json: bool) -> _Report:
+    """Read every run, one at a time (big inputs are indexed first, so memory holds one
+    run's spans, not every run's), and keep what the report needs of each."""
+    runs: list[_RunRead] = []
+    with indexed_inputs(paths) as inputs:
+        for trace_id in inputs.trace_ids():
+            run = inputs.run(trace_id)
+            if run is None:
+                continue
+            found = diagnose(run)
+            runs.append(
+                _RunRead(
+                    trace_id=run.trace_id,
+                    run_id=run.run_id,
+                    start_ns=run.start_ns,
+                    interrupted=run.outcome == "interrupted",
+                    spans=len(run.spans),
+                    diagnostics=tuple(found),
+                    document=_run_json(run, found) if as_json else None,
+                )
+            )
+        inputs.count_spans()
+        skipped = inputs.skipped()
+    runs.sort(key=lambda r: (r.start_ns, r.trace_id), reverse=True)  # newest first
+    order = list(DiagnosticKind)
+    diagnostics = sorted(
+        (d for r in runs for d in r.diagnostics), key=lambda d: order.index(d.kind)
     )
+    return _Report(inputs.paths, runs, diagnostics, skipped, span_count=sum(r.spans for r in runs))
 
 
 def _print_text(report: _Report, errors: int) -> None:
@@ -101,7 +123,7 @@ def _print_text(report: _Report, errors: int) -> None:
             print(f"    {line}")
     runs = len(report.runs)
     faults = len(report.diagnostics)
-    cut = sum(1 for r in report.runs if r.outcome == "interrupted")
+    cut = sum(1 for r in report.runs if r.interrupted)
     print(
         f"{runs} run{_s(runs)} read"
         + (f" ({cut} interrupted)" if cut else "")
@@ -139,7 +161,7 @@ def _json_document(
             {"path": i.given, "spans": i.spans, "usable": i.reason is None, "reason": i.reason}
             for i in report.inputs
         ],
-        "runs": [_run_json(run, report.diagnostics) for run in report.runs],
+        "runs": [run.document for run in report.runs],
         "diagnostics": [
             {
                 "kind": str(d.kind),
@@ -159,7 +181,7 @@ def _json_document(
 
 
 def _run_json(run: RunView, diagnostics: Sequence[Diagnostic]) -> dict[str, Any]:
-    found = RunHealth.of([d for d in diagnostics if d.trace_id == run.trace_id])
+    found = RunHealth.of(diagnostics)
     return {
         "trace_id": run.trace_id,
         "run_id": run.run_id,

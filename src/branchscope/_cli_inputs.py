@@ -12,12 +12,20 @@ import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Final
 
-from .traces import LoadProblem, SpanRecord, load_traces
+from .traces import (
+    LoadProblem,
+    RunView,
+    SpanRecord,
+    TraceIndex,
+    build_runs,
+    index_traces,
+    load_traces,
+)
 
-__all__ = ["STDIN_NAME", "Inputs", "PathRead", "read_inputs"]
+__all__ = ["STDIN_NAME", "IndexedInputs", "Inputs", "PathRead", "indexed_inputs", "read_inputs"]
 
 STDIN_NAME: Final = "<stdin>"
 
@@ -74,6 +82,74 @@ def read_inputs(paths: Sequence[str]) -> Inputs:
                     lost = inputs.lost_spans.get(run.trace_id, 0) + run.lost_spans
                     inputs.lost_spans[run.trace_id] = lost
     return inputs
+
+
+@dataclass(slots=True)
+class IndexedInputs:
+    """Each path indexed on its own (:func:`~branchscope.traces.index_traces`): big files are
+    only scanned, and :meth:`runs` reads one run at a time."""
+
+    paths: list[PathRead]
+    indexes: list[TraceIndex]
+    _fatal: set[LoadProblem]
+    _stdin_file: str | None
+    _read: list[tuple[PathRead, TraceIndex]] = field(default_factory=list)
+
+    def trace_ids(self) -> list[str]:
+        """Every run's trace id, each once, in the order the paths were given."""
+        return list(dict.fromkeys(s.trace_id for index in self.indexes for s in index.runs))
+
+    def run(self, trace_id: str) -> RunView | None:
+        """One run, read now; a run written across several paths is put back together."""
+        found = [run for index in self.indexes if (run := index.run(trace_id)) is not None]
+        if len(found) <= 1:
+            return found[0] if found else None
+        (run,) = build_runs(span for part in found for span in part.spans)
+        return replace(run, lost_spans=sum(part.lost_spans for part in found))
+
+    def count_spans(self) -> None:
+        """Each path's spans as reading found them (call once every run is read)."""
+        for item, index in self._read:
+            item.spans = index.span_count
+
+    def skipped(self) -> list[LoadProblem]:
+        """Lines that could not be read (so far: runs not read yet may add some), in path
+        and line order."""
+        found: list[LoadProblem] = []
+        for index in self.indexes:
+            problems = [_renamed(p, self._stdin_file) for p in index.problems]
+            if index.indexed:  # a run's bad lines were found when it was read: file order
+                files = {name: n for n, name in enumerate(index.files)}
+                problems.sort(key=lambda p: (files.get(p.path, -1), p.line is None, p.line or 0))
+            found.extend(p for p in problems if p not in self._fatal)
+        return found
+
+
+@contextmanager
+def indexed_inputs(paths: Sequence[str]) -> Iterator[IndexedInputs]:
+    """:func:`read_inputs`, but each path indexed: runs are read while the block lasts."""
+    with _stdin_as_file(paths) as (resolved, stdin_file):
+        inputs = IndexedInputs([], [], set(), stdin_file)
+        for name, path in zip(paths, resolved, strict=True):
+            item = PathRead(STDIN_NAME if name == "-" else name)
+            inputs.paths.append(item)
+            if name != "-" and not os.path.lexists(path):
+                item.reason = "no such file or directory"
+                continue
+            index = index_traces([path])
+            problems = [_renamed(p, stdin_file) for p in index.problems]
+            item.spans = index.span_count
+            fatal = [p for p in problems if p.line is None] if not item.spans else []
+            if fatal:
+                item.reason = "; ".join(
+                    p.message if p.path == item.given else str(p) for p in fatal
+                )
+            elif not item.spans:
+                item.reason = _no_trace_reason(problems)
+            inputs._fatal.update(fatal)
+            inputs.indexes.append(index)
+            inputs._read.append((item, index))
+        yield inputs
 
 
 @contextmanager

@@ -145,11 +145,12 @@ def _progress_on_stderr() -> Callable[[int, int], None]:
 
 
 def _view(args: argparse.Namespace) -> int:
-    from .traces import load_traces
+    from .traces import index_traces
     from .tui import run_viewer
 
     paths = _paths(args)
-    traces = load_traces(paths, progress=_progress_on_stderr() if sys.stderr.isatty() else None)
+    # Big inputs are only indexed here (one scan; a run is read when it is opened).
+    traces = index_traces(paths, progress=_progress_on_stderr() if sys.stderr.isatty() else None)
     if not traces.runs:  # say why on one line; opening an empty screen helps nobody
         if traces.problems:
             more = len(traces.problems) - 1
@@ -166,7 +167,7 @@ def _view(args: argparse.Namespace) -> int:
 
         serve_viewer(paths, host=args.host, port=args.port, screenshot_dir=args.dir)
         return 0
-    run_viewer(traces=traces, screenshot_dir=args.dir)
+    run_viewer(index=traces, screenshot_dir=args.dir)
     return 0
 
 

@@ -266,13 +266,10 @@ def test_the_fast_path_and_the_strict_decoder_agree(spans: list[SpanRecord], sty
     finally:
         otlp_json.fast_span = original
     assert fast == strict
-    # and the fast path does take the canonical spans: hex ids, no events or links
-    canonical = (
-        style == Style()
-        and not spans[0].events
-        and not spans[0].links
-        and None not in spans[0].attributes.values()
-    )
+    # and the fast path does take the canonical spans: hex ids, events and links too
+    first = spans[0]
+    attribute_sets = [first.attributes, *(x.attributes for x in (*first.events, *first.links))]
+    canonical = style == Style() and all(None not in a.values() for a in attribute_sets)
     if canonical:
         raw = json.loads(line)["resourceSpans"][0]["scopeSpans"][0]["spans"][0]
         assert fast_span(raw, {}, None, None) is not None

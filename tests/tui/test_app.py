@@ -324,7 +324,7 @@ async def test_a_thousand_branch_run_renders_only_what_is_visible() -> None:
 
 
 def test_the_app_needs_paths_or_traces_not_both() -> None:
-    with pytest.raises(ValueError, match="exactly one of paths= or traces="):
+    with pytest.raises(ValueError, match="exactly one of paths=, index= or traces="):
         TraceViewerApp()
     with pytest.raises(ValueError, match="exactly one"):
         TraceViewerApp(paths=[Path("x")], traces=trace_set())

@@ -10,6 +10,9 @@ OpenInference / GenAI-convention instrumentation, then diagnose them::
 Analyses of a run: :func:`critical_path` and :func:`barrier_waits` (who held each join
 up), :func:`diff_runs` (the first divergence between two runs).
 
+Big inputs are read index first: :func:`index_traces` lists the runs of a million-span
+file in seconds and :meth:`TraceIndex.run` decodes one run when it is opened.
+
 Nothing here imports the runtime or the instrumentation: the viewer and ``check`` depend on
 this package alone.
 """
@@ -28,6 +31,7 @@ from .diagnostics import (
     health,
 )
 from .diff import Difference, RunDiff, diff_runs
+from .index import INDEX_FROM_BYTES, RunSummary, TraceIndex, index_traces
 from .model import (
     AttributeValue,
     BarrierKind,
@@ -51,6 +55,7 @@ from .model import (
 from .reader import ProgressCallback, build_runs, load_traces, read_spans
 
 __all__ = [
+    "INDEX_FROM_BYTES",
     "AttributeValue",
     "BarrierKind",
     "BarrierOutcome",
@@ -68,6 +73,7 @@ __all__ = [
     "RunDiff",
     "RunHealth",
     "RunOutcome",
+    "RunSummary",
     "RunView",
     "Severity",
     "SpanEvent",
@@ -76,6 +82,7 @@ __all__ = [
     "StatusCode",
     "StepView",
     "ToolCallView",
+    "TraceIndex",
     "TraceSet",
     "Vocabulary",
     "barrier_waits",
@@ -86,6 +93,7 @@ __all__ = [
     "diagnose_all",
     "diff_runs",
     "health",
+    "index_traces",
     "load_traces",
     "read_spans",
 ]

@@ -10,12 +10,13 @@ names what is wrong. Both give the same :class:`SpanRecord` for any span this pa
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sys
 from collections.abc import Mapping
 
-from .model import AttributeValue, SpanRecord, StatusCode
+from .model import AttributeValue, SpanEvent, SpanLink, SpanRecord, StatusCode
 
 __all__ = ["fast_span", "to_attribute"]
 
@@ -39,7 +40,10 @@ _SPAN_KEYS = frozenset(
         "status",
     }
 )
-_KEY_VALUE = frozenset({"key", "value"})
+_LINK_KEYS = frozenset(
+    {"traceId", "spanId", "traceState", "attributes", "droppedAttributesCount", "flags"}
+)
+_EVENT_KEYS = frozenset({"timeUnixNano", "name", "attributes", "droppedAttributesCount"})
 _STATUS_KEYS = frozenset({"code", "message"})
 _STATUS: dict[int, StatusCode] = {0: "unset", 1: "ok", 2: "error"}
 _TRACE_ID = re.compile(r"[0-9a-fA-F]{32}")
@@ -57,7 +61,7 @@ def fast_span(
     scope: str | None,
     source: str | None,
 ) -> SpanRecord | None:
-    """The span, if it is canonical and has no events or links; else ``None``."""
+    """The span, if it is canonical (its events and links too); else ``None``."""
     if not isinstance(raw, dict) or not _SPAN_KEYS.issuperset(raw):
         return None
     try:
@@ -72,18 +76,12 @@ def _span(
     scope: str | None,
     source: str | None,
 ) -> SpanRecord:
-    if raw.get("events") or raw.get("links"):
-        raise _Irregular
-    trace_id = raw["traceId"]
-    span_id = raw["spanId"]
-    if not (isinstance(trace_id, str) and _TRACE_ID.fullmatch(trace_id)):
-        raise _Irregular
-    if not (isinstance(span_id, str) and _SPAN_ID.fullmatch(span_id)):
-        raise _Irregular
+    trace_id = _trace_id(raw["traceId"])
+    span_id = _span_id(raw["spanId"])
     parent = raw.get("parentSpanId")
     if parent is None or parent == "":
         parent_id = None
-    elif isinstance(parent, str) and _SPAN_ID.fullmatch(parent):
+    elif type(parent) is str and _SPAN_ID.fullmatch(parent):
         parent_id = None if parent == "0000000000000000" else parent.lower()
     else:
         raise _Irregular
@@ -106,9 +104,11 @@ def _span(
             if not isinstance(text, str):
                 raise _Irregular
             message = text
+    links = raw.get("links")
+    events = raw.get("events")
     return SpanRecord(
-        trace_id=trace_id.lower(),
-        span_id=span_id.lower(),
+        trace_id=trace_id,
+        span_id=span_id,
         parent_span_id=parent_id,
         name=name or "",
         start_ns=_time(raw.get("startTimeUnixNano")),
@@ -116,10 +116,71 @@ def _span(
         status=status,
         status_message=message,
         attributes=_attributes(raw.get("attributes")),
+        links=() if links is None else _links(links),
+        events=() if events is None else _events(events),
         resource=resource,
         scope=scope,
         source=source,
     )
+
+
+def _links(value: object) -> tuple[SpanLink, ...]:
+    if type(value) is not list:
+        raise _Irregular
+    links = []
+    for item in value:
+        if type(item) is not dict or not _LINK_KEYS.issuperset(item):
+            raise _Irregular
+        links.append(
+            SpanLink(
+                trace_id=_trace_id(item["traceId"]),
+                span_id=_span_id(item["spanId"]),
+                attributes=_attributes(item.get("attributes")),
+            )
+        )
+    return tuple(links)
+
+
+def _events(value: object) -> tuple[SpanEvent, ...]:
+    if type(value) is not list:
+        raise _Irregular
+    events = []
+    for item in value:
+        if type(item) is not dict or not _EVENT_KEYS.issuperset(item):
+            raise _Irregular
+        name = item.get("name")
+        if name is not None and type(name) is not str:
+            raise _Irregular
+        events.append(
+            SpanEvent(
+                name=name or "",
+                time_ns=_time(item.get("timeUnixNano")),
+                attributes=_attributes(item.get("attributes")),
+            )
+        )
+    return tuple(events)
+
+
+def _span_id(value: object) -> str:
+    if type(value) is not str or not _SPAN_ID.fullmatch(value):
+        raise _Irregular
+    return value.lower()
+
+
+@functools.lru_cache(maxsize=4096)
+def _checked_trace_id(text: str) -> str | None:
+    return text.lower() if _TRACE_ID.fullmatch(text) else None
+
+
+def _trace_id(value: object) -> str:
+    """A trace id as lowercase hex; every span of a trace shares one string (a trace's
+    spans come together, so the cache nearly always has it)."""
+    if type(value) is not str:
+        raise _Irregular
+    checked = _checked_trace_id(value)
+    if checked is None:
+        raise _Irregular
+    return checked
 
 
 def _time(value: object) -> int:
@@ -138,19 +199,17 @@ def _attributes(value: object) -> dict[str, AttributeValue]:
     if type(value) is not list:
         raise _Irregular
     attributes: dict[str, AttributeValue] = {}
-    intern = sys.intern
+    intern = sys.intern  # keys repeat on every span: one string each, shared
     for item in value:
-        if type(item) is not dict or len(item) != 2:
-            raise _Irregular
-        key = item["key"]
+        # A missing key or value, or one of the wrong type, raises (KeyError, TypeError,
+        # AttributeError) and the strict decoder takes the span; extra fields are ignored
+        # by both.
         wrapped = item["value"]
-        if type(key) is not str or type(wrapped) is not dict or len(wrapped) != 1:
-            raise _Irregular
         text = wrapped.get("stringValue")  # most values are strings: one lookup
         if type(text) is str:
-            attributes[intern(key)] = text
+            attributes[intern(item["key"])] = text
         else:
-            attributes[intern(key)] = _other(wrapped)
+            attributes[intern(item["key"])] = _other(wrapped)
     return attributes
 
 

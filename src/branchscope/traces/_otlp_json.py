@@ -25,7 +25,7 @@ __all__ = ["DecodedLine", "OtlpJsonError", "decode_line", "decode_traces_data", 
 
 _TRACE_ID_BYTES = 16
 _SPAN_ID_BYTES = 8
-_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+_HEX = re.compile(r"[0-9a-fA-F]+")
 _INT_TEXT = re.compile(r"[+-]?\d{1,20}")
 _STATUS_BY_NUMBER: dict[int, StatusCode] = {0: "unset", 1: "ok", 2: "error"}
 _STATUS_BY_NAME: dict[str, StatusCode] = {
@@ -310,7 +310,7 @@ def _required_id(obj: Mapping[str, object], camel: str, snake: str, size: int, w
 def _decode_id(value: object, size: int, where: str) -> str:
     """Return an id as lowercase hex, from hex (the OTLP/JSON form) or base64 (protobuf JSON)."""
     text = _string(value, where)
-    if len(text) == 2 * size and all(c in _HEX_DIGITS for c in text):
+    if len(text) == 2 * size and _HEX.fullmatch(text):
         return text.lower()
     raw = _base64(text, where, quiet=True)
     if raw is None or len(raw) != size:

@@ -161,9 +161,10 @@ def _read_file(
                 problems.append(LoadProblem(name, first, "not a text file (binary data); skipped"))
                 advance(_size(path))
                 return
-            handle.seek(0)
-            if _is_whole_document(head) and _read_document(handle, name, spans, problems, advance):
-                return
+            if _is_whole_document(_first_line(handle)):
+                handle.seek(0)
+                if _read_document(handle, name, spans, problems, advance):
+                    return
             handle.seek(0)
             _FileLines(name, spans, problems, lost if lost is not None else {}).read(
                 handle, advance
@@ -193,7 +194,11 @@ class _FileLines:
     def read(self, handle: IO[bytes], advance: Callable[[int], None]) -> None:
         for line_no, raw in enumerate(handle, start=1):
             advance(len(raw))
-            self._line(raw, line_no)
+            self.line(raw, line_no)
+        self.finish()
+
+    def finish(self) -> None:
+        """At the end of the file: say whether a MARSYS stream lost spans."""
         if self.marsys_total is not None and self.marsys_spans < self.marsys_total:
             missing = self.marsys_total - self.marsys_spans
             self.problems.append(
@@ -205,7 +210,8 @@ class _FileLines:
                 )
             )
 
-    def _line(self, raw: bytes, line_no: int) -> None:
+    def line(self, raw: bytes, line_no: int) -> None:
+        """Decode one raw line (with its newline, if it has one) into ``spans``."""
         complete = raw.endswith(b"\n")
         body = raw.rstrip(b"\r\n")
         if line_no == 1 and body.startswith(codecs.BOM_UTF8):
@@ -282,15 +288,27 @@ def _looks_binary(head: bytes) -> bool:
     return True
 
 
-def _is_whole_document(head: bytes) -> bool:
+def _first_line(handle: IO[bytes]) -> bytes:
+    """The first line of a file that is not blank, whole however long, without a BOM or
+    surrounding white space (the handle is left after it)."""
+    handle.seek(0)
+    for number, raw in enumerate(handle):
+        line = raw.strip()
+        if number == 0 and line.startswith(codecs.BOM_UTF8):
+            line = line[len(codecs.BOM_UTF8) :].strip()
+        if line:
+            return line
+    return b""
+
+
+def _is_whole_document(first: bytes) -> bool:
     """A JSON document over many lines (pretty-printed, as curl and most tools save it):
-    its first line alone is not a JSON value."""
-    text = head.lstrip(codecs.BOM_UTF8).decode("utf-8", errors="replace").lstrip()
-    if not text.startswith(("{", "[")):
+    its first line alone is not a JSON value. (Only that line is parsed, never the whole
+    file: a lines file's first line is tens of kilobytes, past any sniff.)"""
+    if not first.startswith((b"{", b"[")):
         return False
-    first = text.split("\n", 1)[0].strip()
     try:
-        parse_json(first)
+        parse_json(first.decode("utf-8", errors="replace"))
     except (OtlpJsonError, ValueError):
         return True
     return False

@@ -154,7 +154,9 @@ class LiveViewerApp(TraceViewerApp):
 
     def on_run_list_screen_run_chosen(self, event: RunListScreen.RunChosen) -> None:
         event.prevent_default()  # instead of the file viewer's handler, not as well
-        self.push_screen(RunScreen(event.run, live_diagnostics(event.run)))
+        run = self._runs.get(event.run.trace_id)
+        if run is not None:
+            self.push_screen(RunScreen(run, live_diagnostics(run)))
 
     def _retitle(self, spans: int, dropped_spans: int, dropped_runs: int) -> None:
         runs = len(self._runs)

@@ -22,6 +22,7 @@ from textual.widgets import Footer, Static
 
 from branchscope.traces.critical_path import barrier_wait
 from branchscope.traces.diagnostics import Diagnostic, DiagnosticKind, RunHealth
+from branchscope.traces.index import RunSummary
 from branchscope.traces.model import BarrierView, RunView, SpanRecord
 from branchscope.tui._details_panel import DetailsPanel
 from branchscope.tui._diagnostics_panel import DiagnosticsPanel, ordered
@@ -43,7 +44,7 @@ __all__ = [
 ]
 
 
-def run_outcome(run: RunView, *, short: bool = False, ink: Ink | None = None) -> Text:
+def run_outcome(run: RunView | RunSummary, *, short: bool = False, ink: Ink | None = None) -> Text:
     """``✓ succeeded`` / ``✗ failed`` / ``⚠ interrupted`` / ``… no outcome``: a glyph, not
     only a colour."""
     ink = ink or default_ink()

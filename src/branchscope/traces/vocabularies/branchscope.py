@@ -236,12 +236,14 @@ class _Reading:
 
     def _barrier(self, span: SpanRecord, branch_of_span: Mapping[str, str]) -> BarrierView:
         a = span.attributes
-        linked: dict[str, list[str]] = {sc.LINK_ROLE_ARRIVED: [], sc.LINK_ROLE_FAILED: []}
+        # branch ids by role, in link order, each once (a dict keeps order; a fan-out of
+        # thousands made a list's membership test quadratic)
+        linked: dict[str, dict[str, None]] = {sc.LINK_ROLE_ARRIVED: {}, sc.LINK_ROLE_FAILED: {}}
         for link in span.links:
             role = as_text(link.attributes, sc.LINK_ROLE)
             branch_id = branch_of_span.get(link.span_id) or as_text(link.attributes, sc.BRANCH_ID)
-            if role in linked and branch_id is not None and branch_id not in linked[role]:
-                linked[role].append(branch_id)
+            if role in linked and branch_id is not None:
+                linked[role].setdefault(branch_id)
         arrived = tuple(linked[sc.LINK_ROLE_ARRIVED]) or as_texts(a, sc.BARRIER_ARRIVED)
         failed = tuple(linked[sc.LINK_ROLE_FAILED]) or as_texts(a, sc.BARRIER_FAILED)
         arrived_count = as_int(a, sc.BARRIER_ARRIVED)
