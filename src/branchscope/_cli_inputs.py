@@ -58,23 +58,10 @@ def read_inputs(paths: Sequence[str]) -> Inputs:
     """Load each path on its own (to tell which one held nothing), in the order given."""
     with _stdin_as_file(paths) as (resolved, stdin_file):
         inputs = Inputs([])
-        for name, path in zip(paths, resolved, strict=True):
-            item = PathRead(STDIN_NAME if name == "-" else name)
-            inputs.paths.append(item)
-            if name != "-" and not os.path.lexists(path):
-                item.reason = "no such file or directory"
-                continue
+        for item, path in _existing(paths, resolved, inputs.paths):
             traces = load_traces([path])
             problems = [_renamed(p, stdin_file) for p in traces.problems]
-            item.spans = traces.span_count
-            # A file-wide problem makes the path unusable only when nothing was read from it.
-            fatal = [p for p in problems if p.line is None] if not item.spans else []
-            if fatal:
-                item.reason = "; ".join(
-                    p.message if p.path == item.given else str(p) for p in fatal
-                )
-            elif not item.spans:
-                item.reason = _no_trace_reason(problems)
+            fatal = _judge(item, traces.span_count, problems)
             inputs.skipped.extend(p for p in problems if p not in fatal)
             inputs.spans.extend(s for run in traces.runs for s in run.spans)
             for run in traces.runs:
@@ -130,26 +117,40 @@ def indexed_inputs(paths: Sequence[str]) -> Iterator[IndexedInputs]:
     """:func:`read_inputs`, but each path indexed: runs are read while the block lasts."""
     with _stdin_as_file(paths) as (resolved, stdin_file):
         inputs = IndexedInputs([], [], set(), stdin_file)
-        for name, path in zip(paths, resolved, strict=True):
-            item = PathRead(STDIN_NAME if name == "-" else name)
-            inputs.paths.append(item)
-            if name != "-" and not os.path.lexists(path):
-                item.reason = "no such file or directory"
-                continue
+        for item, path in _existing(paths, resolved, inputs.paths):
             index = index_traces([path])
             problems = [_renamed(p, stdin_file) for p in index.problems]
-            item.spans = index.span_count
-            fatal = [p for p in problems if p.line is None] if not item.spans else []
-            if fatal:
-                item.reason = "; ".join(
-                    p.message if p.path == item.given else str(p) for p in fatal
-                )
-            elif not item.spans:
-                item.reason = _no_trace_reason(problems)
-            inputs._fatal.update(fatal)
+            inputs._fatal.update(_judge(item, index.span_count, problems))
             inputs.indexes.append(index)
             inputs._read.append((item, index))
         yield inputs
+
+
+def _existing(
+    given: Sequence[str], resolved: Sequence[str], read: list[PathRead]
+) -> Iterator[tuple[PathRead, str]]:
+    """Each path with its record appended to *read*; a missing one is recorded, not yielded."""
+    for name, path in zip(given, resolved, strict=True):
+        item = PathRead(STDIN_NAME if name == "-" else name)
+        read.append(item)
+        if name != "-" and not os.path.lexists(path):
+            item.reason = "no such file or directory"
+            continue
+        yield item, path
+
+
+def _judge(item: PathRead, spans: int, problems: Sequence[LoadProblem]) -> list[LoadProblem]:
+    """Record what reading found on *item*; return the problems that made it unusable.
+
+    A file-wide problem makes the path unusable only when nothing was read from it.
+    """
+    item.spans = spans
+    fatal = [p for p in problems if p.line is None] if not spans else []
+    if fatal:
+        item.reason = "; ".join(p.message if p.path == item.given else str(p) for p in fatal)
+    elif not spans:
+        item.reason = _no_trace_reason(problems)
+    return fatal
 
 
 @contextmanager
