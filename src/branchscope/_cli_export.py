@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, Final
 
 from ._cli_common import complete_files, positive_int
-from ._cli_inputs import read_inputs
+from ._cli_inputs import indexed_inputs
 from .traces import SpanRecord
 
 __all__ = ["add_export_parser", "run_export"]
@@ -30,56 +30,59 @@ def run_export(
 
     from .tracing import otlp_exporter, replay_spans
 
-    inputs = read_inputs(paths)
-    for problem in inputs.skipped:
-        print(f"skipped {problem}", file=sys.stderr)
-    if inputs.unusable:
-        for item in inputs.unusable:
-            print(f"branchscope export: {item.given}: {item.reason}", file=sys.stderr)
-        print("branchscope export: nothing sent", file=sys.stderr)
-        return EXIT_UNUSABLE
-    try:
-        exporter, shown, chosen = otlp_exporter(endpoint=endpoint, protocol=protocol)
-    except ValueError as exc:
-        print(f"branchscope export: {exc}", file=sys.stderr)
-        return EXIT_UNUSABLE
-    spans = _unique(inputs.spans)
-    runs = len({s.trace_id for s in spans})
-    console = Console(stderr=True)
-    try:
-        with Progress(
-            TextColumn("exporting spans"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            console=console,
-            transient=False,
-        ) as bar:
-            task = bar.add_task("export", total=len(spans))
-            result = replay_spans(
-                spans,
-                exporter,
-                batch_size=batch_size,
-                progress=lambda n: bar.advance(task, n),
-            )
-    finally:
-        exporter.shutdown()
+    with indexed_inputs(paths) as inputs:
+        known = inputs.skipped()
+        for problem in known:
+            print(f"skipped {problem}", file=sys.stderr)
+        if inputs.unusable:
+            for item in inputs.unusable:
+                print(f"branchscope export: {item.given}: {item.reason}", file=sys.stderr)
+            print("branchscope export: nothing sent", file=sys.stderr)
+            return EXIT_UNUSABLE
+        try:
+            exporter, shown, chosen = otlp_exporter(endpoint=endpoint, protocol=protocol)
+        except ValueError as exc:
+            print(f"branchscope export: {exc}", file=sys.stderr)
+            return EXIT_UNUSABLE
+        runs = 0
+
+        def run_by_run() -> Iterator[SpanRecord]:
+            """Every run's spans, one run read at a time: a big input is never held whole."""
+            nonlocal runs
+            for trace_id in inputs.trace_ids():
+                run = inputs.run(trace_id)
+                if run is not None:
+                    runs += 1
+                    yield from run.spans
+
+        console = Console(stderr=True)
+        try:
+            with Progress(
+                TextColumn("exporting spans"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                console=console,
+                transient=False,
+            ) as bar:
+                # The scan's count; reading each run makes it exact (duplicates folded).
+                task = bar.add_task("export", total=sum(i.span_count for i in inputs.indexes))
+                result = replay_spans(
+                    run_by_run(),
+                    exporter,
+                    batch_size=batch_size,
+                    progress=lambda n: bar.advance(task, n),
+                )
+                bar.update(task, total=result.sent + result.refused)
+        finally:
+            exporter.shutdown()
+        for problem in inputs.skipped():  # bad lines found only when their run was read
+            if problem not in known:
+                print(f"skipped {problem}", file=sys.stderr)
     print(
         f"{result.sent} span{_s(result.sent)} sent, {result.refused} refused "
         f"({runs} run{_s(runs)}) to {shown} over {chosen}"
     )
     return EXIT_REFUSED if result.refused else EXIT_OK
-
-
-def _unique(spans: Sequence[SpanRecord]) -> list[SpanRecord]:
-    """Each span once (a file listed twice is sent once), in file order."""
-    seen: set[tuple[str, str]] = set()
-    kept: list[SpanRecord] = []
-    for span in spans:
-        key = (span.trace_id, span.span_id)
-        if key not in seen:
-            seen.add(key)
-            kept.append(span)
-    return kept
 
 
 def _s(n: int) -> str:

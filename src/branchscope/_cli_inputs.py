@@ -18,14 +18,12 @@ from typing import Final
 from .traces import (
     LoadProblem,
     RunView,
-    SpanRecord,
     TraceIndex,
     build_runs,
     index_traces,
-    load_traces,
 )
 
-__all__ = ["STDIN_NAME", "IndexedInputs", "Inputs", "PathRead", "indexed_inputs", "read_inputs"]
+__all__ = ["STDIN_NAME", "IndexedInputs", "PathRead", "indexed_inputs"]
 
 STDIN_NAME: Final = "<stdin>"
 
@@ -41,37 +39,6 @@ class PathRead:
 
 
 @dataclass(slots=True)
-class Inputs:
-    paths: list[PathRead]
-    spans: list[SpanRecord] = field(default_factory=list)
-    skipped: list[LoadProblem] = field(default_factory=list)
-    """Lines that could not be read (whole-file problems make the path unusable instead)."""
-    lost_spans: dict[str, int] = field(default_factory=dict)
-    """Spans lost with a truncated last line, by trace id."""
-
-    @property
-    def unusable(self) -> list[PathRead]:
-        return [p for p in self.paths if p.reason is not None]
-
-
-def read_inputs(paths: Sequence[str]) -> Inputs:
-    """Load each path on its own (to tell which one held nothing), in the order given."""
-    with _stdin_as_file(paths) as (resolved, stdin_file):
-        inputs = Inputs([])
-        for item, path in _existing(paths, resolved, inputs.paths):
-            traces = load_traces([path])
-            problems = [_renamed(p, stdin_file) for p in traces.problems]
-            fatal = _judge(item, traces.span_count, problems)
-            inputs.skipped.extend(p for p in problems if p not in fatal)
-            inputs.spans.extend(s for run in traces.runs for s in run.spans)
-            for run in traces.runs:
-                if run.lost_spans:
-                    lost = inputs.lost_spans.get(run.trace_id, 0) + run.lost_spans
-                    inputs.lost_spans[run.trace_id] = lost
-    return inputs
-
-
-@dataclass(slots=True)
 class IndexedInputs:
     """Each path indexed on its own (:func:`~branchscope.traces.index_traces`): big files are
     only scanned, and :meth:`runs` reads one run at a time."""
@@ -81,6 +48,10 @@ class IndexedInputs:
     _fatal: set[LoadProblem]
     _stdin_file: str | None
     _read: list[tuple[PathRead, TraceIndex]] = field(default_factory=list)
+
+    @property
+    def unusable(self) -> list[PathRead]:
+        return [p for p in self.paths if p.reason is not None]
 
     def trace_ids(self) -> list[str]:
         """Every run's trace id, each once, in the order the paths were given."""
@@ -114,7 +85,8 @@ class IndexedInputs:
 
 @contextmanager
 def indexed_inputs(paths: Sequence[str]) -> Iterator[IndexedInputs]:
-    """:func:`read_inputs`, but each path indexed: runs are read while the block lasts."""
+    """Index each path on its own (to tell which one held nothing), in the order given;
+    runs are read while the block lasts."""
     with _stdin_as_file(paths) as (resolved, stdin_file):
         inputs = IndexedInputs([], [], set(), stdin_file)
         for item, path in _existing(paths, resolved, inputs.paths):

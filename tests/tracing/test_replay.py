@@ -161,6 +161,42 @@ def test_export_reads_standard_input_and_shows_progress() -> None:
     assert b"exporting spans" in done.stderr and b"22/22" in done.stderr
 
 
+def test_a_big_input_is_sent_run_by_run_each_span_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the index threshold export reads one run at a time; what reaches the collector is
+    still every span of every run exactly once (a file listed twice is sent once), and a bad
+    line is still named."""
+    import functools
+
+    import branchscope._cli_inputs as cli_inputs
+    from branchscope.traces import index_traces
+
+    rows = [*EXAMPLE.read_bytes().splitlines(keepends=True), b"{not json\n"]
+    spans, _ = read_spans(EXAMPLE)
+    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    # The example is one line: give the second file a copy of the run under another trace id.
+    other = EXAMPLE.read_text(encoding="utf-8").replace(spans[0].trace_id, "ab" * 16)
+    first.write_bytes(b"".join(rows))
+    second.write_text(other, encoding="utf-8")
+    monkeypatch.setattr(cli_inputs, "index_traces", functools.partial(index_traces, index_from=0))
+    with HttpReceiver() as receiver:
+        argv = ["export", str(first), str(second), str(first), "--endpoint", receiver.endpoint]
+        assert main(argv) == 0
+        receiver.wait_for_spans(2 * len(spans))
+    sent = [
+        (span.trace_id, span.span_id)
+        for request in receiver.requests
+        for resource in request.resource_spans
+        for scope in resource.scope_spans
+        for span in scope.spans
+    ]
+    assert len(sent) == len(set(sent)) == 2 * len(spans)
+    out, err = capsys.readouterr()
+    assert f"{2 * len(spans)} spans sent, 0 refused (2 runs)" in out
+    assert f"skipped {first}:2: not valid JSON" in err
+
+
 def test_a_replayed_file_reads_back_as_the_same_run(tmp_path: Path) -> None:
     """Through the receiver and back to a file, the run and its diagnostics are unchanged."""
     from google.protobuf.json_format import MessageToJson
