@@ -102,23 +102,38 @@ def _attribute_items(items: Iterable[tuple[str, object]]) -> str:
     append = parts.append
     pairs = _pair_text
     keys = _key_text
+    low, high = _INT64_MIN, _INT64_MAX
     # The common cases inline (cached texts first): this runs for every attribute of every span.
     for key, value in items:
         kind = type(value)
         try:
             if kind is str:
                 append(pairs.get((key, value)) or _string_pair(key, value))  # type: ignore[arg-type]
-            elif kind is int and _INT64_MIN <= value <= _INT64_MAX:  # type: ignore[operator]
-                append((keys.get(key) or _key(key)) + '{"intValue":"' + str(value) + '"}}')
+            elif kind is int and low <= value <= high:  # type: ignore[operator]
+                append(f'{keys.get(key) or _key(key)}{{"intValue":"{value}"}}}}')
             elif kind is bool:
                 append((keys.get(key) or _key(key)) + _BOOL_TEXT[value])  # type: ignore[index]
-            elif kind is tuple and _strings(value):  # type: ignore[arg-type]
-                append(pairs.get((key, value)) or _string_pair(key, value))  # type: ignore[arg-type]
+            elif kind is tuple:
+                append(_tuple_pair(key, value))  # type: ignore[arg-type]
             else:
                 append(_key(key) + _dumps(encode_any_value(value)) + "}")
         except Exception as exc:
             _log.warning("branchscope: attribute %r not exported: %s", key, exc)
     return ",".join(parts)
+
+
+def _tuple_pair(key: str, value: tuple[object, ...]) -> str:
+    """A tuple's ``KeyValue`` text: from the cache when it is a short tuple of strings seen
+    before (only those are cached, and a string equals no other type)."""
+    try:
+        text = _pair_text.get((key, value))  # type: ignore[arg-type]
+    except TypeError:  # unhashable items (not from an SDK span): the general way
+        text = None
+    if text is not None:
+        return text
+    if _strings(value):
+        return _string_pair(key, value)  # type: ignore[arg-type]
+    return _key(key) + _dumps(encode_any_value(value)) + "}"
 
 
 _TRACE_CACHE_LIMIT: Final = 1_024
