@@ -50,6 +50,8 @@ def test_same_parameters_defaults_and_values_as_the_dataclass_init(cls: type) ->
         factory = next(f for f in dataclasses.fields(cls) if f.name == name).default_factory
         if factory is dataclasses.MISSING:
             assert parameter.default == theirs[name].default
+        else:
+            assert repr(parameter.default) == repr(theirs[name].default) == "<factory>"
 
     fields = dataclasses.fields(cls)
     given = {f.name: f"value of {f.name}" for f in fields}

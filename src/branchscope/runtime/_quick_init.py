@@ -18,8 +18,15 @@ __all__ = ["quick_init"]
 
 T = TypeVar("T")
 
-_NO_VALUE: Any = object()
-"""Stands for "not given" where a field has a default factory."""
+
+class _Factory:
+    """Stands for "not given" where a field has a default factory (shown as dataclasses do)."""
+
+    def __repr__(self) -> str:
+        return "<factory>"
+
+
+_NO_VALUE: Any = _Factory()
 
 
 def quick_init(cls: type[T]) -> type[T]:
@@ -55,7 +62,8 @@ def quick_init(cls: type[T]) -> type[T]:
     source = f"def __init__(self, {', '.join(arguments)}) -> None:\n" + "\n".join(
         body or ["    pass"]
     )
-    exec(source, namespace)  # built above from the dataclass's own field names
+    code = compile(source, f"<{cls.__qualname__} __init__>", "exec", dont_inherit=True)
+    exec(code, namespace)  # built above from the dataclass's own field names
     init = namespace["__init__"]
     init.__qualname__ = f"{cls.__qualname__}.__init__"
     init.__module__ = cls.__module__
