@@ -158,6 +158,10 @@ _SCOPES = [
 ]
 
 
+class _OtherReadableSpan(ReadableSpan):
+    """A span class other than the SDK's own: encoded through its public properties."""
+
+
 @st.composite
 def _spans(draw: st.DrawFn) -> ReadableSpan:
     # A fresh but equal Resource/InstrumentationScope must land in the same group.
@@ -167,7 +171,8 @@ def _spans(draw: st.DrawFn) -> ReadableSpan:
     scope = None if scope_spec is None else InstrumentationScope(*scope_spec)
     code = draw(st.sampled_from(StatusCode))
     status = Status(code, draw(st.none() | _text) if code is StatusCode.ERROR else None)
-    return ReadableSpan(
+    span_class = draw(st.sampled_from([ReadableSpan, _OtherReadableSpan]))
+    return span_class(
         name=draw(_text),
         context=draw(_span_contexts()),
         parent=draw(st.none() | _span_contexts()),

@@ -19,6 +19,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, TypeAlias, runtime_checkable
 
+from ._quick_init import quick_init
+
 __all__ = [
     "Arrival",
     "BarrierArrived",
@@ -62,6 +64,7 @@ def _now_ns() -> int:
     return time.time_ns()
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class StepRef:
     """Names one step of one branch: the place a branch or barrier was spawned from."""
@@ -70,6 +73,7 @@ class StepRef:
     step_index: int
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ValidationResult:
     """The verdict on a step's coordination action, with the identity it was checked as."""
@@ -80,6 +84,7 @@ class ValidationResult:
     error: str | None = None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class RunStarted:
     run_id: str
@@ -90,6 +95,7 @@ class RunStarted:
     time_ns: int = field(default_factory=_now_ns)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class RunFinished:
     run_id: str
@@ -100,6 +106,7 @@ class RunFinished:
     time_ns: int = field(default_factory=_now_ns)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class BranchCreated:
     run_id: str
@@ -113,6 +120,7 @@ class BranchCreated:
     time_ns: int = field(default_factory=_now_ns)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class BranchSettled:
     run_id: str
@@ -126,6 +134,7 @@ class BranchSettled:
     time_ns: int = field(default_factory=_now_ns)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class StepStarted:
     run_id: str
@@ -144,6 +153,7 @@ class StepStarted:
     """The name of the agent's model provider (``openai``, ``anthropic``, ``scripted``...)."""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class StepFinished:
     run_id: str
@@ -158,6 +168,7 @@ class StepFinished:
     time_ns: int = field(default_factory=_now_ns)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class StepDropped:
     """A step result arrived for a branch that was no longer running it; it was ignored."""
@@ -170,6 +181,7 @@ class StepDropped:
     time_ns: int = field(default_factory=_now_ns)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ModelCallStarted:
     run_id: str
@@ -191,6 +203,7 @@ class ModelCallStarted:
     server_port: int | None = None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ModelCallFinished:
     run_id: str
@@ -215,6 +228,7 @@ class ModelCallFinished:
     """The failure's class (``module.QualifiedName``) when ``error`` is set."""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ToolCallStarted:
     run_id: str
@@ -227,6 +241,7 @@ class ToolCallStarted:
     time_ns: int = field(default_factory=_now_ns)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ToolCallFinished:
     run_id: str
@@ -242,6 +257,7 @@ class ToolCallFinished:
     """The failure's class (``module.QualifiedName``) when ``error`` is set."""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class BarrierOpened:
     run_id: str
@@ -255,6 +271,7 @@ class BarrierOpened:
     time_ns: int = field(default_factory=_now_ns)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class BarrierArrived:
     """A candidate branch settled at a barrier: it arrived, or it failed."""
@@ -268,6 +285,7 @@ class BarrierArrived:
     time_ns: int = field(default_factory=_now_ns)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Arrival:
     branch_id: str
@@ -275,6 +293,7 @@ class Arrival:
     payload: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class BarrierFired:
     run_id: str
@@ -288,6 +307,7 @@ class BarrierFired:
     time_ns: int = field(default_factory=_now_ns)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class BarrierCancelled:
     run_id: str

@@ -156,14 +156,16 @@ class TracingObserver:
         return handler
 
     def _dispatch(self, event: RunEvent) -> None:
-        if isinstance(event, RunStarted):
-            self._run_started(event)
-            return
+        handler = self._by_type.get(type(event))  # one look-up for the per-step events
+        if handler is None:
+            if isinstance(event, RunStarted):
+                self._run_started(event)
+                return
+            handler = self._handler(type(event))
+            if handler is None:
+                return
         run = self._runs.get(event.run_id)
-        if run is None:
-            return
-        handler = self._handler(type(event))
-        if handler is not None:
+        if run is not None:
             handler(run, event)
 
     # --- run ------------------------------------------------------------------------------

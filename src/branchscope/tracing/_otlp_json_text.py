@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
-from opentelemetry.trace import SpanContext, SpanKind, StatusCode
+from opentelemetry.trace import Link, SpanContext, SpanKind, StatusCode
 
 from ._otlp_json_encode import (
     _INT64_MAX,
@@ -94,27 +94,46 @@ def _attributes(attributes: Mapping[str, object] | None) -> str:
     """``"attributes":[...]`` items joined, or ``""`` when none survive."""
     if not attributes:
         return ""
+    return _attribute_items(_items(attributes))
+
+
+def _attribute_items(items: Iterable[tuple[str, object]]) -> str:
     parts: list[str] = []
     append = parts.append
     pairs = _pair_text
     keys = _key_text
+    low, high = _INT64_MIN, _INT64_MAX
     # The common cases inline (cached texts first): this runs for every attribute of every span.
-    for key, value in _items(attributes):
+    for key, value in items:
         kind = type(value)
         try:
             if kind is str:
                 append(pairs.get((key, value)) or _string_pair(key, value))  # type: ignore[arg-type]
-            elif kind is int and _INT64_MIN <= value <= _INT64_MAX:  # type: ignore[operator]
-                append((keys.get(key) or _key(key)) + '{"intValue":"' + str(value) + '"}}')
+            elif kind is int and low <= value <= high:  # type: ignore[operator]
+                append(f'{keys.get(key) or _key(key)}{{"intValue":"{value}"}}}}')
             elif kind is bool:
                 append((keys.get(key) or _key(key)) + _BOOL_TEXT[value])  # type: ignore[index]
-            elif kind is tuple and _strings(value):  # type: ignore[arg-type]
-                append(pairs.get((key, value)) or _string_pair(key, value))  # type: ignore[arg-type]
+            elif kind is tuple:
+                append(_tuple_pair(key, value))  # type: ignore[arg-type]
             else:
                 append(_key(key) + _dumps(encode_any_value(value)) + "}")
         except Exception as exc:
             _log.warning("branchscope: attribute %r not exported: %s", key, exc)
     return ",".join(parts)
+
+
+def _tuple_pair(key: str, value: tuple[object, ...]) -> str:
+    """A tuple's ``KeyValue`` text: from the cache when it is a short tuple of strings seen
+    before (only those are cached, and a string equals no other type)."""
+    try:
+        text = _pair_text.get((key, value))  # type: ignore[arg-type]
+    except TypeError:  # unhashable items (not from an SDK span): the general way
+        text = None
+    if text is not None:
+        return text
+    if _strings(value):
+        return _string_pair(key, value)  # type: ignore[arg-type]
+    return _key(key) + _dumps(encode_any_value(value)) + "}"
 
 
 _TRACE_CACHE_LIMIT: Final = 1_024
@@ -125,70 +144,90 @@ _trace_text: dict[int, str] = {}
 _HEAD_CACHE_LIMIT: Final = 4_096
 _head_text: dict[tuple[str, SpanKind], str] = {}
 """``,"name":…,"kind":…`` by span name and kind: a run repeats a few names."""
+_UNSET: Final = StatusCode.UNSET
 _LOCAL_FLAGS: Final = f',"flags":{_flags(None)}}}'
 _REMOTE_FLAGS: Final = f',"flags":{_flags(SpanContext(trace_id=1, span_id=1, is_remote=True))}}}'
 
 
+def _trace_head(trace_id: int) -> str:
+    if len(_trace_text) >= _TRACE_CACHE_LIMIT:
+        _trace_text.clear()
+    text = _trace_text[trace_id] = f'{{"traceId":"{trace_id:032x}"'
+    return text
+
+
+def _name_head(name: str, kind: SpanKind) -> str:
+    text = (',"name":' + _escape(name) if name else "") + _KIND_TEXT[kind]
+    if len(_head_text) >= _HEAD_CACHE_LIMIT:
+        _head_text.clear()
+    _head_text[(name, kind)] = text
+    return text
+
+
 def _span_text(span: ReadableSpan) -> str:
     """One span as OTLP/JSON text; ``ValueError`` for a span without a span context."""
-    context: SpanContext | None = span.get_span_context()
+    if type(span) is ReadableSpan:
+        # What the SDK hands a processor: read its fields, not the properties that copy them
+        # (attributes into a read-only view, events and links into tuples under a lock).
+        context: SpanContext | None = span._context
+        attributes: Mapping[str, object] | None = span._attributes
+        events: Sequence[Event] = span._events
+        links: Sequence[Link] = span._links
+        items = attributes.copy().items() if attributes else None  # type: ignore[attr-defined]
+    else:
+        context = span.get_span_context()
+        attributes = span.attributes
+        events, links = span.events, span.links
+        items = _items(attributes) if attributes else None
     if context is None:
         raise ValueError(f"span {span.name!r} has no span context")
-    trace_text = _trace_text.get(context.trace_id)
-    if trace_text is None:
-        if len(_trace_text) >= _TRACE_CACHE_LIMIT:
-            _trace_text.clear()
-        trace_text = _trace_text[context.trace_id] = f'{{"traceId":"{context.trace_id:032x}"'
-    out = [trace_text, f',"spanId":"{context.span_id:016x}"']
+    trace_id = context.trace_id
+    text = _trace_text.get(trace_id) or _trace_head(trace_id)
+    text += f',"spanId":"{context.span_id:016x}"'
     if context.trace_state:
         state = ",".join(f"{k}={v}" for k, v in context.trace_state.items())
-        out.append(',"traceState":' + _escape(state))
+        text += ',"traceState":' + _escape(state)
     parent = span.parent
     if parent is not None:
-        out.append(f',"parentSpanId":"{parent.span_id:016x}"')
+        text += f',"parentSpanId":"{parent.span_id:016x}"'
     name, kind = span.name, span.kind
-    head = _head_text.get((name, kind))
-    if head is None:
-        head = (',"name":' + _escape(name) if name else "") + _KIND_TEXT[kind]
-        if len(_head_text) >= _HEAD_CACHE_LIMIT:
-            _head_text.clear()
-        _head_text[(name, kind)] = head
-    out.append(head)
+    text += _head_text.get((name, kind)) or _name_head(name, kind)
     start, end = span.start_time, span.end_time
     if start and end:
-        out.append(f',"startTimeUnixNano":"{start}","endTimeUnixNano":"{end}"')
+        text += f',"startTimeUnixNano":"{start}","endTimeUnixNano":"{end}"'
     elif start:
-        out.append(f',"startTimeUnixNano":"{start}"')
+        text += f',"startTimeUnixNano":"{start}"'
     elif end:
-        out.append(f',"endTimeUnixNano":"{end}"')
-    attributes = _attributes(span.attributes)
-    if attributes:
-        out.append(',"attributes":[' + attributes + "]")
+        text += f',"endTimeUnixNano":"{end}"'
+    if items is not None:
+        encoded = _attribute_items(items)
+        if encoded:
+            text += ',"attributes":[' + encoded + "]"
     if span.dropped_attributes:
-        out.append(f',"droppedAttributesCount":{span.dropped_attributes}')
-    events = span.events
+        text += f',"droppedAttributesCount":{span.dropped_attributes}'
     if events:
-        out.append(',"events":' + _dumps([_event(event) for event in events]))
+        text += ',"events":' + _dumps([_event(event) for event in events])
     if span.dropped_events:
-        out.append(f',"droppedEventsCount":{span.dropped_events}')
-    links = span.links
+        text += f',"droppedEventsCount":{span.dropped_events}'
     if links:
-        out.append(',"links":' + _dumps([_link(link) for link in links]))
+        text += ',"links":' + _dumps([_link(link) for link in links])
     if span.dropped_links:
-        out.append(f',"droppedLinksCount":{span.dropped_links}')
+        text += f',"droppedLinksCount":{span.dropped_links}'
     status = span.status
     if status is not None:
-        if status.status_code is StatusCode.UNSET and not status.description:
-            out.append(',"status":{}')
+        if status.status_code is _UNSET and not status.description:
+            text += ',"status":{}'
         else:
-            out.append(',"status":' + _dumps(_status(status)))
-    out.append(_LOCAL_FLAGS if parent is None or not parent.is_remote else _REMOTE_FLAGS)
-    return "".join(out)
+            text += ',"status":' + _dumps(_status(status))
+    return text + (_LOCAL_FLAGS if parent is None or not parent.is_remote else _REMOTE_FLAGS)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class EncodedSpan:
-    """A span's OTLP/JSON text, with the resource and scope it is grouped under in a line."""
+    """A span's OTLP/JSON text, with the resource and scope it is grouped under in a line.
+
+    Not frozen only because a frozen dataclass is slower to make, once per span: treat it as
+    read-only."""
 
     resource: Resource
     scope: InstrumentationScope | None
