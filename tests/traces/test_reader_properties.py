@@ -273,3 +273,79 @@ def test_the_fast_path_and_the_strict_decoder_agree(spans: list[SpanRecord], sty
     if canonical:
         raw = json.loads(line)["resourceSpans"][0]["scopeSpans"][0]["spans"][0]
         assert fast_span(raw, {}, None, None) is not None
+
+
+@settings(max_examples=200, deadline=None)
+@given(span=_spans)
+def test_the_fast_paths_record_builder_equals_the_dataclass_constructor(
+    span: SpanRecord,
+) -> None:
+    from dataclasses import fields
+
+    from branchscope.traces._otlp_fast import _new_span_record
+
+    built = _new_span_record(*(getattr(span, f.name) for f in fields(SpanRecord)))
+    assert type(built) is SpanRecord
+    assert built == span
+    assert {f.name: getattr(built, f.name) for f in fields(SpanRecord)} == {
+        f.name: getattr(span, f.name) for f in fields(SpanRecord)
+    }
+
+
+# Raw AnyValue objects, canonical or not: one or several fields, right or wrong types,
+# numbers as text with signs, spaces or non-ASCII digits, arrays of anything.
+_tricky_text = st.sampled_from(
+    ["12", "-12", "+12", " 12", "1_0", "٣", "1" * 21, "-" + "9" * 20, "1.5", "true", ""]
+)
+_scalar_json = st.one_of(
+    _tricky_text,
+    st.one_of(
+        st.none(), st.booleans(), _int64, st.integers(-(2**80), 2**80), _floats, st.text(max_size=6)
+    ),
+)
+_value_kinds = st.sampled_from(
+    ["stringValue", "intValue", "boolValue", "doubleValue", "bytesValue"]
+)
+_any_value = st.recursive(
+    st.one_of(
+        st.dictionaries(_value_kinds, _scalar_json, min_size=1, max_size=1),
+        st.dictionaries(_value_kinds, _scalar_json, max_size=2),
+    ),
+    lambda inner: st.one_of(
+        st.fixed_dictionaries({"arrayValue": st.fixed_dictionaries({"values": st.lists(inner)})}),
+        st.fixed_dictionaries({"arrayValue": st.just({})}),
+        st.lists(inner, max_size=2),
+    ),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    values=st.lists(_any_value, min_size=1, max_size=6),
+    start=st.one_of(_time.map(str), _time, _scalar_json),
+)
+def test_the_fast_path_and_the_strict_decoder_agree_on_any_attribute_value(
+    values: list[object], start: object
+) -> None:
+    import branchscope.traces._otlp_json as otlp_json
+
+    spans = [  # one value per span: the fast path gives up on a whole span at a time
+        {
+            "traceId": "ab" * 16,
+            "spanId": f"{i:016x}",
+            "name": "s",
+            "startTimeUnixNano": start if i == 0 else "1",
+            "attributes": [{"key": "k", "value": v}],
+        }
+        for i, v in enumerate(values)
+    ]
+    line = json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": spans}]}]})
+    fast = otlp_json.decode_line(line, source="f:1")
+    original = otlp_json.fast_span
+    otlp_json.fast_span = lambda *_args: None  # type: ignore[assignment]
+    try:
+        strict = otlp_json.decode_line(line, source="f:1")
+    finally:
+        otlp_json.fast_span = original
+    assert fast == strict
