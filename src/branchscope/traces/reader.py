@@ -78,9 +78,11 @@ def load_traces(
         for file in files:
             _read_file(file, spans, problems, meter.advance, lost)
     meter.finish()
+    with _collector_paused():  # the views pile up as the spans did, and hold no cycles either
+        built = build_runs(spans)
     runs = [
         replace(run, lost_spans=lost[run.trace_id]) if run.trace_id in lost else run
-        for run in build_runs(spans)
+        for run in built
     ]
     return TraceSet(
         runs=tuple(runs),
