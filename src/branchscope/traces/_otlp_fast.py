@@ -19,7 +19,17 @@ from collections.abc import Callable, Mapping
 
 from .model import AttributeValue, SpanEvent, SpanLink, SpanRecord, StatusCode
 
-__all__ = ["fast_span", "to_attribute"]
+__all__ = [
+    "Irregular",
+    "Plain",
+    "check_span_id",
+    "check_time",
+    "check_trace_id",
+    "fast_span",
+    "int_text",
+    "new_span_record",
+    "to_attribute",
+]
 
 _SPAN_KEYS = frozenset(
     {
@@ -49,7 +59,7 @@ _STATUS_KEYS = frozenset({"code", "message"})
 _STATUS: dict[int, StatusCode] = {0: "unset", 1: "ok", 2: "error"}
 _TRACE_ID = re.compile(r"[0-9a-fA-F]{32}")
 _span_id_text = re.compile(r"[0-9a-fA-F]{16}").fullmatch
-_Plain = str | bool | int | float | list["_Plain"] | dict[str, "_Plain"] | None
+Plain = str | bool | int | float | list["Plain"] | dict[str, "Plain"] | None
 
 
 def _slot_setter(name: str) -> Callable[[SpanRecord, object], None]:
@@ -61,7 +71,7 @@ _SET_SPAN_FIELDS = tuple(_slot_setter(f.name) for f in dataclasses.fields(SpanRe
 _new = object.__new__
 
 
-def _new_span_record(
+def new_span_record(
     trace_id: str,
     span_id: str,
     parent_span_id: str | None,
@@ -99,7 +109,7 @@ def _new_span_record(
     return record
 
 
-class _Irregular(Exception):
+class Irregular(Exception):
     """Not canonical: leave this span to the strict decoder."""
 
 
@@ -114,7 +124,7 @@ def fast_span(
         return None
     try:
         return _span(raw, resource, scope, source)
-    except (_Irregular, KeyError, TypeError, ValueError, AttributeError):
+    except (Irregular, KeyError, TypeError, ValueError, AttributeError):
         return None
 
 
@@ -124,54 +134,54 @@ def _span(
     scope: str | None,
     source: str | None,
 ) -> SpanRecord:
-    trace_id = _trace_id(raw["traceId"])
+    trace_id = check_trace_id(raw["traceId"])
     span_id = raw["spanId"]
     if type(span_id) is not str or not _span_id_text(span_id):
-        raise _Irregular
+        raise Irregular
     parent = raw.get("parentSpanId")
     if parent is None or parent == "":
         parent_id = None
     elif type(parent) is str and _span_id_text(parent):
         parent_id = None if parent == "0000000000000000" else parent.lower()
     else:
-        raise _Irregular
+        raise Irregular
     name = raw.get("name")
     if name is None:
         name = ""
     elif type(name) is not str:
-        raise _Irregular
+        raise Irregular
     status: StatusCode = "unset"
     message = None
     raw_status = raw.get("status")
     if raw_status:  # ``{}``, what most writers leave for an unset status, needs no look
         if type(raw_status) is not dict or not _STATUS_KEYS.issuperset(raw_status):
-            raise _Irregular
+            raise Irregular
         code = raw_status.get("code")
         if code is not None:
             if type(code) is not int or code not in _STATUS:
-                raise _Irregular
+                raise Irregular
             status = _STATUS[code]
         text = raw_status.get("message")
         if text is not None and text != "":
             if type(text) is not str:
-                raise _Irregular
+                raise Irregular
             message = text
     elif raw_status is not None and raw_status != {}:
-        raise _Irregular  # a falsy non-object: "", 0, [], false
+        raise Irregular  # a falsy non-object: "", 0, [], false
     # Times inline: two per span, and a call each is a tenth of the span's cost.
     start = raw.get("startTimeUnixNano", 0)
     if type(start) is str and start.isdigit() and start.isascii() and len(start) <= 20:
         start = int(start)
     elif type(start) is not int or start < 0:
-        raise _Irregular
+        raise Irregular
     end = raw.get("endTimeUnixNano", 0)
     if type(end) is str and end.isdigit() and end.isascii() and len(end) <= 20:
         end = int(end)
     elif type(end) is not int or end < 0:
-        raise _Irregular
+        raise Irregular
     links = raw.get("links")
     events = raw.get("events")
-    return _new_span_record(
+    return new_span_record(
         trace_id,
         span_id.lower(),
         parent_id,
@@ -191,15 +201,15 @@ def _span(
 
 def _links(value: object) -> tuple[SpanLink, ...]:
     if type(value) is not list:
-        raise _Irregular
+        raise Irregular
     links = []
     for item in value:
         if type(item) is not dict or not _LINK_KEYS.issuperset(item):
-            raise _Irregular
+            raise Irregular
         links.append(
             SpanLink(
-                trace_id=_trace_id(item["traceId"]),
-                span_id=_span_id(item["spanId"]),
+                trace_id=check_trace_id(item["traceId"]),
+                span_id=check_span_id(item["spanId"]),
                 attributes=_attributes(item.get("attributes")),
             )
         )
@@ -208,27 +218,27 @@ def _links(value: object) -> tuple[SpanLink, ...]:
 
 def _events(value: object) -> tuple[SpanEvent, ...]:
     if type(value) is not list:
-        raise _Irregular
+        raise Irregular
     events = []
     for item in value:
         if type(item) is not dict or not _EVENT_KEYS.issuperset(item):
-            raise _Irregular
+            raise Irregular
         name = item.get("name")
         if name is not None and type(name) is not str:
-            raise _Irregular
+            raise Irregular
         events.append(
             SpanEvent(
                 name=name or "",
-                time_ns=_time(item.get("timeUnixNano")),
+                time_ns=check_time(item.get("timeUnixNano")),
                 attributes=_attributes(item.get("attributes")),
             )
         )
     return tuple(events)
 
 
-def _span_id(value: object) -> str:
+def check_span_id(value: object) -> str:
     if type(value) is not str or not _span_id_text(value):
-        raise _Irregular
+        raise Irregular
     return value.lower()
 
 
@@ -237,32 +247,43 @@ def _checked_trace_id(text: str) -> str | None:
     return text.lower() if _TRACE_ID.fullmatch(text) else None
 
 
-def _trace_id(value: object) -> str:
+def check_trace_id(value: object) -> str:
     """A trace id as lowercase hex; every span of a trace shares one string (a trace's
     spans come together, so the cache nearly always has it)."""
     if type(value) is not str:
-        raise _Irregular
+        raise Irregular
     checked = _checked_trace_id(value)
     if checked is None:
-        raise _Irregular
+        raise Irregular
     return checked
 
 
-def _time(value: object) -> int:
+def check_time(value: object) -> int:
     if value is None:
         return 0
     if type(value) is int and value >= 0:
         return value
     if type(value) is str and value.isdigit() and value.isascii() and len(value) <= 20:
         return int(value)
-    raise _Irregular
+    raise Irregular
+
+
+def int_text(text: str) -> int:
+    """An int64 written as decimal text, as canonical writers do; anything else irregular."""
+    if text.isdigit() and text.isascii() and len(text) <= 20:
+        return int(text)  # the common case: a non-negative number
+    if text[:1] == "-" and text.isascii():
+        digits = text[1:]
+        if digits.isdigit() and len(digits) <= 20:
+            return int(text)
+    raise Irregular
 
 
 def _attributes(value: object) -> dict[str, AttributeValue]:
     if value is None:
         return {}
     if type(value) is not list:
-        raise _Irregular
+        raise Irregular
     attributes: dict[str, AttributeValue] = {}
     intern = sys.intern  # keys repeat on every span: one string each, shared
     for item in value:
@@ -282,14 +303,10 @@ def _other(wrapped: dict[str, object]) -> AttributeValue:
     """The value of a one-field ``AnyValue`` that is not a string."""
     ((kind, v),) = wrapped.items()
     if kind == "intValue":
-        if type(v) is str and v.isdigit() and v.isascii() and len(v) <= 20:
-            return int(v)  # the common case: a non-negative int64 as a decimal string
+        if type(v) is str:
+            return int_text(v)
         if type(v) is int:
             return v
-        if type(v) is str and v.isascii() and v[:1] == "-":
-            digits = v[1:]
-            if digits.isdigit() and len(digits) <= 20:
-                return int(v)
     elif kind == "boolValue":
         if type(v) is bool:
             return v
@@ -302,7 +319,7 @@ def _other(wrapped: dict[str, object]) -> AttributeValue:
             return ()
         if type(items) is list:
             return _array(items)
-    raise _Irregular
+    raise Irregular
 
 
 def _array(items: list[object]) -> AttributeValue:
@@ -315,19 +332,19 @@ def _array(items: list[object]) -> AttributeValue:
     return tuple(texts)
 
 
-def _scalar(value: object) -> _Plain:
+def _scalar(value: object) -> Plain:
     if type(value) is not dict or len(value) != 1:
-        raise _Irregular
+        raise Irregular
     text = value.get("stringValue")
     if type(text) is str:
         return text
     plain = _other(value)
     if isinstance(plain, tuple):
-        raise _Irregular  # nested arrays: the strict decoder turns them into JSON
+        raise Irregular  # nested arrays: the strict decoder turns them into JSON
     return plain
 
 
-def to_attribute(value: _Plain) -> AttributeValue:
+def to_attribute(value: Plain) -> AttributeValue:
     """Fit plain data into an attribute value: homogeneous arrays stay typed, the rest is JSON."""
     if not isinstance(value, list | dict):
         return value
