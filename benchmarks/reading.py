@@ -10,9 +10,10 @@ Two tables, each size in fresh subprocesses:
 
 - decoding everything: CPU time, median of a few rounds with the variants interleaved —
   ``json.loads`` of every line (the C parser alone, each result dropped), the same keeping
-  every parsed line (what holding that much data costs), ``load_traces``, and
-  ``load_traces`` with its fast path for canonical spans off; peak RSS of ``load_traces``
-  alone, in its own process;
+  every parsed line (what holding that much data costs), ``load_traces``, ``load_traces``
+  without its msgspec route (every line through ``json.loads``, as without msgspec
+  installed), and with both fast paths for canonical spans off; peak RSS of
+  ``load_traces`` alone, in its own process;
 - index first: wall time to the run list (``index_traces``, what ``branchscope view``
   waits for), to open the newest run (``TraceIndex.run``), and the peak RSS of a process
   that does both, next to ``load_traces``'s wall time and peak RSS.
@@ -67,7 +68,7 @@ def _peak_rss_mb() -> float:
 def _measure(path: Path, rounds: int) -> dict[str, float]:
     """Runs in the child: CPU seconds for json.loads and load_traces."""
     import branchscope.traces._otlp_json as otlp_json
-    from branchscope.traces import load_traces
+    from branchscope.traces import load_traces, reader
 
     lines = path.read_bytes().splitlines()
 
@@ -82,17 +83,38 @@ def _measure(path: Path, rounds: int) -> dict[str, float]:
     def load() -> None:
         load_traces([path])
 
-    def load_strict() -> None:
-        """The same, with the fast path for canonical spans turned off."""
-        original = otlp_json.fast_span
-        otlp_json.fast_span = lambda *_args: None  # type: ignore[assignment]
+    def load_json_route() -> None:
+        """The same without msgspec: every line through json.loads and the dict fast path."""
+        original = reader.decode_canonical_line
+        reader.decode_canonical_line = None
         try:
             load_traces([path])
         finally:
+            reader.decode_canonical_line = original
+
+    def load_strict() -> None:
+        """The same, with both fast paths for canonical spans turned off."""
+        original = otlp_json.fast_span
+        otlp_json.fast_span = lambda *_args: None  # type: ignore[assignment]
+        try:
+            load_json_route()
+        finally:
             otlp_json.fast_span = original
 
-    timings: dict[str, list[float]] = {"json": [], "kept": [], "load": [], "strict": []}
-    variants = (("json", parse), ("kept", parse_kept), ("load", load), ("strict", load_strict))
+    timings: dict[str, list[float]] = {
+        "json": [],
+        "kept": [],
+        "load": [],
+        "json_route": [],
+        "strict": [],
+    }
+    variants = (
+        ("json", parse),
+        ("kept", parse_kept),
+        ("load", load),
+        ("json_route", load_json_route),
+        ("strict", load_strict),
+    )
     for _ in range(rounds):
         for name, fn in variants:
             gc.collect()
@@ -160,7 +182,8 @@ def print_reading(sizes: list[int], rounds: int = 3) -> None:
             decode_rows.append(
                 f"{count:>9,}  {mb:>7.1f}  {n:>6}  {m['json']:>9.2f}s  {m['kept']:>9.2f}s  "
                 f"{m['load']:>10.2f}s  {m['load'] / m['json']:>5.2f}x  "
-                f"{m['load'] / m['kept']:>5.2f}x  {m['strict']:>11.2f}s  "
+                f"{m['load'] / m['kept']:>5.2f}x  {m['json_route']:>10.2f}s  "
+                f"{m['json_route'] / m['json']:>5.2f}x  {m['strict']:>11.2f}s  "
                 f"{m['strict'] / m['json']:>5.2f}x  {whole['rss_mb']:>7.0f}MB"
             )
             how = "index" if index["indexed"] else "whole"
@@ -176,7 +199,8 @@ def print_reading(sizes: list[int], rounds: int = 3) -> None:
     )
     header = (
         f"{'spans':>9}  {'MB':>7}  {'rounds':>6}  {'json.loads':>10}  {'json kept':>10}  "
-        f"{'load_traces':>11}  {'/json':>6}  {'/kept':>6}  {'no fast path':>12}  {'/json':>6}  "
+        f"{'load_traces':>11}  {'/json':>6}  {'/kept':>6}  {'no msgspec':>11}  {'/json':>6}  "
+        f"{'no fast path':>12}  {'/json':>6}  "
         f"{'peak RSS':>9}"
     )
     print(header)

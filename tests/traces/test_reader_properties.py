@@ -7,10 +7,14 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from branchscope.traces import reader
 from branchscope.traces import semconv as sc
+from branchscope.traces._otlp_json import DecodedLine
+from branchscope.traces._otlp_typed import decode_canonical_line
 from branchscope.traces.diagnostics import diagnose
 from branchscope.traces.model import AttributeValue, SpanEvent, SpanLink, SpanRecord
 from branchscope.traces.reader import build_runs, read_spans
@@ -86,6 +90,10 @@ def test_any_spans_round_trip_through_otlp_json_lines(
     assert _without_source(got) == [s for spans, _ in lines for s in spans]
     with_spans = [n for n, (spans, _) in enumerate(lines, start=1) if spans]
     assert sorted({int(s.source.rsplit(":", 1)[1]) for s in got if s.source}) == with_spans
+    # without msgspec (the typed route off) the json route reads the very same spans
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(reader, "decode_canonical_line", None)
+        assert read_spans(path) == (got, problems)
 
 
 def _is_garbage(raw: bytes) -> bool:
@@ -266,6 +274,8 @@ def test_the_fast_path_and_the_strict_decoder_agree(spans: list[SpanRecord], sty
     finally:
         otlp_json.fast_span = original
     assert fast == strict
+    _typed_agrees(line, strict)
+    _typed_agrees(line, strict)
     # and the fast path does take the canonical spans: hex ids, events and links too
     first = spans[0]
     attribute_sets = [first.attributes, *(x.attributes for x in (*first.events, *first.links))]
@@ -273,3 +283,123 @@ def test_the_fast_path_and_the_strict_decoder_agree(spans: list[SpanRecord], sty
     if canonical:
         raw = json.loads(line)["resourceSpans"][0]["scopeSpans"][0]["spans"][0]
         assert fast_span(raw, {}, None, None) is not None
+    every_set = [
+        a
+        for s in spans
+        for a in (s.attributes, s.resource, *(x.attributes for x in (*s.events, *s.links)))
+    ]
+    if style == Style() and all(None not in a.values() for a in every_set):
+        # a whole line of canonical spans goes the msgspec route, when it is installed
+        assert decode_canonical_line is None or decode_canonical_line(line, "f:1") is not None
+
+
+def _typed_agrees(line: str, strict: DecodedLine) -> None:
+    """The msgspec route (when installed) gives the strict decoder's spans for a line it
+    takes, and takes only lines the strict decoder reads without a problem."""
+    if decode_canonical_line is None:
+        return
+    typed = decode_canonical_line(line, "f:1")
+    if typed is not None:
+        assert strict.problems == ()
+        assert tuple(typed) == strict.spans
+        for got, expected in zip(typed, strict.spans, strict=True):
+            assert type(got) is SpanRecord
+            assert dict(got.attributes) == dict(expected.attributes)
+            assert [type(v) for v in got.attributes.values()] == [
+                type(v) for v in expected.attributes.values()
+            ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(span=_spans)
+def test_the_fast_paths_record_builder_equals_the_dataclass_constructor(
+    span: SpanRecord,
+) -> None:
+    from dataclasses import fields
+
+    from branchscope.traces._otlp_fast import new_span_record
+
+    built = new_span_record(*(getattr(span, f.name) for f in fields(SpanRecord)))
+    assert type(built) is SpanRecord
+    assert built == span
+    assert {f.name: getattr(built, f.name) for f in fields(SpanRecord)} == {
+        f.name: getattr(span, f.name) for f in fields(SpanRecord)
+    }
+
+
+# Raw AnyValue objects, canonical or not: one or several fields, right or wrong types,
+# numbers as text with signs, spaces or non-ASCII digits, arrays of anything.
+_tricky_text = st.sampled_from(
+    ["12", "-12", "+12", " 12", "1_0", "٣", "1" * 21, "-" + "9" * 20, "1.5", "true", ""]
+)
+_scalar_json = st.one_of(
+    _tricky_text,
+    st.one_of(
+        st.none(), st.booleans(), _int64, st.integers(-(2**80), 2**80), _floats, st.text(max_size=6)
+    ),
+)
+_value_kinds = st.sampled_from(
+    ["stringValue", "intValue", "boolValue", "doubleValue", "bytesValue"]
+)
+_any_value = st.recursive(
+    st.one_of(
+        st.dictionaries(_value_kinds, _scalar_json, min_size=1, max_size=1),
+        st.dictionaries(_value_kinds, _scalar_json, max_size=2),
+    ),
+    lambda inner: st.one_of(
+        st.fixed_dictionaries({"arrayValue": st.fixed_dictionaries({"values": st.lists(inner)})}),
+        st.fixed_dictionaries({"arrayValue": st.just({})}),
+        st.lists(inner, max_size=2),
+    ),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    values=st.lists(_any_value, min_size=1, max_size=6),
+    start=st.one_of(_time.map(str), _time, _scalar_json),
+)
+def test_the_fast_path_and_the_strict_decoder_agree_on_any_attribute_value(
+    values: list[object], start: object
+) -> None:
+    import branchscope.traces._otlp_json as otlp_json
+
+    spans = [  # one value per span: the fast path gives up on a whole span at a time
+        {
+            "traceId": "ab" * 16,
+            "spanId": f"{i:016x}",
+            "name": "s",
+            "startTimeUnixNano": start if i == 0 else "1",
+            "attributes": [{"key": "k", "value": v}],
+        }
+        for i, v in enumerate(values)
+    ]
+    line = json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": spans}]}]})
+    fast = otlp_json.decode_line(line, source="f:1")
+    original = otlp_json.fast_span
+    otlp_json.fast_span = lambda *_args: None  # type: ignore[assignment]
+    try:
+        strict = otlp_json.decode_line(line, source="f:1")
+    finally:
+        otlp_json.fast_span = original
+    assert fast == strict
+    _typed_agrees(line, strict)
+
+
+def test_the_typed_route_leaves_every_other_kind_of_line_to_the_json_route() -> None:
+    if decode_canonical_line is None:
+        return
+    span = {"traceId": "ab" * 16, "spanId": "cd" * 8, "name": "s"}
+    canonical = {"resourceSpans": [{"scopeSpans": [{"spans": [span]}]}]}
+    assert decode_canonical_line(json.dumps(canonical), "f:1") is not None
+    for other in (
+        {},
+        {"resourceMetrics": []},
+        {"resource_spans": [{"scope_spans": [{"spans": [span]}]}]},
+        {"resourceSpans": [{"instrumentationLibrarySpans": [{"spans": [span]}]}]},
+        {"resourceSpans": [{"scopeSpans": [{"spans": [{**span, "trace_id": "ab" * 16}]}]}]},
+        {"type": "span", "trace_id": "ab" * 16, "span_id": "cd" * 8},
+    ):
+        assert decode_canonical_line(json.dumps(other), "f:1") is None, other
+    assert decode_canonical_line(json.dumps(canonical)[:-3], "f:1") is None

@@ -121,6 +121,10 @@ def _decode_resource_spans(
             problems.append(f"{exc}; its spans were skipped")
             continue
         for k, raw in enumerate(raw_spans):
+            fast = fast_span(raw, resource, scope, source)
+            if fast is not None:
+                spans.append(fast)
+                continue
             span_where = f"{group_where}.spans[{k}]"
             try:
                 spans.append(_span(raw, span_where, resource, scope, source, problems))
@@ -148,9 +152,7 @@ def _span(
     source: str | None,
     problems: list[str],
 ) -> SpanRecord:
-    fast = fast_span(raw, resource, scope, source)
-    if fast is not None:
-        return fast
+    """The strict reading of a span the fast path (:func:`fast_span`) left alone."""
     obj = _object(raw, where)
     trace_id = _required_id(obj, "traceId", "trace_id", _TRACE_ID_BYTES, where)
     span_id = _required_id(obj, "spanId", "span_id", _SPAN_ID_BYTES, where)

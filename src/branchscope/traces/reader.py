@@ -23,6 +23,7 @@ from typing import IO, TypeAlias
 
 from ._marsys_ndjson import decode_record, is_marsys_record
 from ._otlp_json import OtlpJsonError, decode_traces_data, parse_json
+from ._otlp_typed import decode_canonical_line
 from .model import LoadProblem, RunView, SpanRecord, TraceSet
 from .vocabularies import read_run
 
@@ -78,9 +79,11 @@ def load_traces(
         for file in files:
             _read_file(file, spans, problems, meter.advance, lost)
     meter.finish()
+    with _collector_paused():  # the views pile up as the spans did, and hold no cycles either
+        built = build_runs(spans)
     runs = [
         replace(run, lost_spans=lost[run.trace_id]) if run.trace_id in lost else run
-        for run in build_runs(spans)
+        for run in built
     ]
     return TraceSet(
         runs=tuple(runs),
@@ -224,6 +227,11 @@ class _FileLines:
             self._problem(line_no, f"not UTF-8 text (byte {exc.start + 1})")
             return
         source = f"{self.name}:{line_no}"
+        if decode_canonical_line is not None:  # msgspec installed: canonical lines in C
+            typed = decode_canonical_line(text, source)
+            if typed is not None:
+                self.spans.extend(typed)
+                return
         try:
             data = parse_json(text)
             if isinstance(data, dict) and is_marsys_record(data):

@@ -84,6 +84,9 @@ def calls_by_step(
         kind = call_kind(span)
         if kind is None or span.span_id in step_ids:
             continue
+        if span.parent_span_id in step_ids:  # the usual case: a call right inside its step
+            found.setdefault(span.parent_span_id, []).append((kind, span))
+            continue
         step = next((a for a in tree.ancestors(span) if a.span_id in step_ids), None)
         if step is not None:
             found.setdefault(step.span_id, []).append((kind, span))

@@ -89,10 +89,14 @@ def classify(span: SpanRecord) -> _Kind:
 class _Reading:
     def __init__(self, tree: SpanTree) -> None:
         self.tree = tree
-        self.kind = {s.span_id: classify(s) for s in tree.spans}
+        self.kind: dict[str, _Kind] = {}
+        self._by_kind: dict[_Kind, list[SpanRecord]] = {}
+        for span in tree.spans:  # one pass: each span classified once, grouped in start order
+            kind = self.kind[span.span_id] = classify(span)
+            self._by_kind.setdefault(kind, []).append(span)
 
     def of_kind(self, kind: _Kind) -> list[SpanRecord]:
-        return [s for s in self.tree.spans if self.kind[s.span_id] == kind]
+        return self._by_kind.get(kind, [])
 
     def nearest(self, span: SpanRecord, kind: _Kind) -> SpanRecord | None:
         return next((a for a in self.tree.ancestors(span) if self.kind[a.span_id] == kind), None)
