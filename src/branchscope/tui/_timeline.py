@@ -30,6 +30,7 @@ from branchscope.tui._axis import MAX_ZOOM, TimeAxis
 from branchscope.tui._glyphs import Cell, Role, axis_cells, lane_cells, lane_label, lane_marker
 from branchscope.tui._lanes import Lane, LaneItem, Place, TimelineModel, build_timeline
 from branchscope.tui._palette import assign_colors, cell_style
+from branchscope.tui._plain_lines import plain_lines
 from branchscope.tui._timeline_style import COMPONENT_CLASSES, TIMELINE_CSS, resolve_styles
 
 __all__ = ["Timeline"]
@@ -127,7 +128,8 @@ class Timeline(ScrollView, can_focus=True):
             40, max((len(lane.label) for lane in self.model.lanes), default=8) + 3
         )
         self.lines_rendered = 0
-        """Lines drawn by :meth:`render_line`; evidence that drawing is bounded by the screen."""
+        """Lines drawn (not found among the drawn lines); evidence that drawing is bounded
+        by the screen."""
         self.rows_built = 0
         """Lane rows laid out (cache misses)."""
         self.full_repaints = 0
@@ -371,20 +373,26 @@ class Timeline(ScrollView, can_focus=True):
             self._rows[key] = cells
         return cells
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        lines = plain_lines(self, crop, self.render_line)
+        return super().render_lines(crop) if lines is None else lines
+
     def render_line(self, y: int) -> Strip:
-        """A line of the plot; a scroll repaints every line, so a drawn line is a lookup."""
-        self.lines_rendered += 1
+        """A line of the plot; a scroll repaints every line, so a drawn line is a lookup
+        (and :func:`plain_lines` hands it on without copying it)."""
         width = self.size.width
         base = self._base
         if y == 0:
             key: tuple[object, ...] = (-1, self._axis, width)
             strip = self._strips.get(key)
             if strip is None:
+                self.lines_rendered += 1
                 strip = self._ruler(base).crop_extend(0, width, base)
                 self._strips[key] = strip
             return strip
         row = round(self.scroll_offset.y) + y - 1
         if not self.model.lanes and y == 1:
+            self.lines_rendered += 1
             note = f" No branch or step spans in this trace ({len(self.run.spans)} spans)."
             ruler = base + self._chrome.get("timeline--ruler", Style())
             return Strip([Segment(note, ruler)]).crop_extend(0, width, base)
@@ -395,6 +403,7 @@ class Timeline(ScrollView, can_focus=True):
         key = (row, self._axis, width, selected, focused, self.show_critical)
         strip = self._strips.get(key)
         if strip is None:
+            self.lines_rendered += 1
             segments = list(self._lane_segments(row, selected, focused, base))
             strip = Strip(segments).crop_extend(0, width, base)
             self._strips[key] = strip
