@@ -12,8 +12,10 @@ import io
 
 from rich.console import Console, RenderableType
 from textual import events
+from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.screen import Screen
+from textual.scrollbar import ScrollBar
 
 from branchscope.tui import TraceViewerApp
 from branchscope.tui._details_panel import DetailsPanel
@@ -141,6 +143,36 @@ async def test_scrolling_repaints_the_plot_once_and_keeps_drawn_lanes() -> None:
         await pilot.pause()
         assert timeline.full_repaints == full + 2
         assert timeline.rows_built == built + page
+
+
+def _thumb_rows(bar: ScrollBar) -> list[int]:
+    """Rows of the drawn scrollbar that grab the thumb when clicked."""
+    lines = bar.render_lines(Region(0, 0, bar.size.width, bar.size.height))
+    return [
+        y
+        for y, line in enumerate(lines)
+        if any(s.style is not None and s.style.meta.get("@mouse.down") == "grab" for s in line)
+    ]
+
+
+async def test_the_timeline_scrollbar_follows_the_cursor_and_scrolls_when_clicked() -> None:
+    app = TraceViewerApp(traces=trace_set(swarm_run(1000)), open_single_run=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open(app)
+        timeline = screen.timeline
+        bar = timeline.vertical_scrollbar
+        await pilot.pause()
+        assert _thumb_rows(bar) == [0]
+        await pilot.press("G")
+        await pilot.pause()
+        assert _thumb_rows(bar) == [bar.size.height - 1]
+        await pilot.press("g")
+        await pilot.pause()
+        assert _thumb_rows(bar) == [0] and timeline.scroll_offset.y == 0
+        await pilot.click(bar, offset=(0, bar.size.height - 1))  # the track below the thumb
+        await pilot.pause()
+        assert timeline.scroll_offset.y > 0
+        assert _thumb_rows(bar) != [0]
 
 
 async def test_details_longer_than_the_panel_scroll_and_new_details_start_at_the_top() -> None:

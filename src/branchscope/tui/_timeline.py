@@ -31,6 +31,7 @@ from branchscope.tui._glyphs import Cell, Role, axis_cells, lane_cells, lane_lab
 from branchscope.tui._lanes import Lane, LaneItem, Place, TimelineModel, build_timeline
 from branchscope.tui._palette import assign_colors, cell_style
 from branchscope.tui._plain_lines import plain_lines
+from branchscope.tui._scrollbar import draw_with_strips
 from branchscope.tui._timeline_style import COMPONENT_CLASSES, TIMELINE_CSS, resolve_styles
 
 __all__ = ["Timeline"]
@@ -168,6 +169,7 @@ class Timeline(ScrollView, can_focus=True):
     def on_mount(self) -> None:
         self.virtual_size = Size(0, max(1, len(self.model.lanes)) + 1)
         self.watch(self.app, "theme", self._theme_changed, init=False)
+        draw_with_strips(self.vertical_scrollbar)
         self._load_styles()
 
     def _theme_changed(self) -> None:
