@@ -27,7 +27,15 @@ from textual.strip import Strip
 from branchscope.traces.critical_path import BarrierWait, PathSegment, barrier_waits, critical_path
 from branchscope.traces.model import RunView
 from branchscope.tui._axis import MAX_ZOOM, TimeAxis
-from branchscope.tui._glyphs import Cell, Role, axis_cells, lane_cells, lane_label, lane_marker
+from branchscope.tui._glyphs import (
+    Cell,
+    Role,
+    axis_cells,
+    lane_cells,
+    lane_label,
+    lane_marker,
+    on_critical_path,
+)
 from branchscope.tui._lanes import Lane, LaneItem, Place, TimelineModel, build_timeline
 from branchscope.tui._palette import assign_colors, cell_style
 from branchscope.tui._plain_lines import plain_lines
@@ -443,23 +451,8 @@ class Timeline(ScrollView, can_focus=True):
         item = None if selected is None else selected.item
         cells = self._cells(row)
         if self.show_critical and row in self._critical_rows:
-            cells = self._on_path(cells, self._critical_rows[row])
+            cells = on_critical_path(cells, self._critical_rows[row], self._axis)
         yield from self._plot_segments(cells, item, row_base, selected)
-
-    def _on_path(self, cells: list[Cell], segments: list[PathSegment]) -> list[Cell]:
-        """Mark the cells of a lane that lie on the critical path (role ``critical``)."""
-        marked = list(cells)
-        for segment in segments:
-            span = self._axis.cells(segment.start_ns, segment.end_ns)
-            if span is None:
-                continue
-            for col in range(*span):
-                cell = marked[col]
-                if cell.role in ("idle", "empty", "link"):
-                    marked[col] = cell._replace(char="━", role="critical")
-                elif cell.role == "bar":
-                    marked[col] = cell._replace(role="bar_critical")
-        return marked
 
     def _plot_segments(
         self, cells: list[Cell], item: int | None, base: Style, selected: Place | None
