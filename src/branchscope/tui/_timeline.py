@@ -9,14 +9,14 @@ around a 5,000-lane run costs two lines and one frame.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import ClassVar, TypeAlias
 
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.actions import SkipAction
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.cache import LRUCache
 from textual.geometry import Region, Size
 from textual.message import Message
@@ -40,6 +40,7 @@ from branchscope.tui._lanes import Lane, LaneItem, Place, TimelineModel, build_t
 from branchscope.tui._palette import assign_colors, cell_style
 from branchscope.tui._plain_lines import plain_lines
 from branchscope.tui._scrollbar import draw_with_strips
+from branchscope.tui._timeline_keys import TIMELINE_BINDINGS
 from branchscope.tui._timeline_style import COMPONENT_CLASSES, TIMELINE_CSS, resolve_styles
 
 __all__ = ["Timeline"]
@@ -54,24 +55,7 @@ _END_MARGIN = 18
 class Timeline(ScrollView, can_focus=True):
     """A run drawn as lanes on a shared time axis, with a lane/item cursor."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up,k", "cursor_up", "Lane up", show=False),
-        Binding("down,j", "cursor_down", "Lane down", show=False),
-        Binding("left,h", "left", "Prev item", show=False),
-        Binding("right,l", "right", "Next item", show=False),
-        Binding("shift+left,H", "pan(-1)", "Pan left", show=False),
-        Binding("shift+right,L", "pan(1)", "Pan right", show=False),
-        Binding("pageup", "page_up", "Page up", show=False),
-        Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("home,g", "first", "First lane", show=False),
-        Binding("end,G", "last", "Last lane", show=False),
-        Binding("enter", "select", "Select"),
-        Binding("escape", "unselect", "Back", show=False),
-        Binding("plus,equals_sign", "zoom(1)", "Zoom in", key_display="+"),
-        Binding("minus", "zoom(-1)", "Zoom out", key_display="-"),
-        Binding("0", "reset_zoom", "Fit", show=False),
-        Binding("p", "toggle_critical", "Critical path"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = TIMELINE_BINDINGS
 
     COMPONENT_CLASSES: ClassVar[set[str]] = COMPONENT_CLASSES
 
@@ -384,40 +368,50 @@ class Timeline(ScrollView, can_focus=True):
         return cells
 
     def render_lines(self, crop: Region) -> list[Strip]:
-        lines = plain_lines(self, crop, self.render_line)
+        lines = plain_lines(self, crop, self._drawer())
         return super().render_lines(crop) if lines is None else lines
 
     def render_line(self, y: int) -> Strip:
-        """A line of the plot; a scroll repaints every line, so a drawn line is a lookup
-        (and :func:`plain_lines` hands it on without copying it)."""
-        width = self.size.width
-        base = self._base
-        if y == 0:
-            key: tuple[object, ...] = (-1, self._axis, width)
-            strip = self._strips.get(key)
+        return self._drawer()(y)
+
+    def _drawer(self) -> Callable[[int], Strip]:
+        """Draws a line of the plot, what all lines share looked up once: a scroll repaints
+        every line, so a line drawn before is a lookup (which :func:`plain_lines` hands on)."""
+        width, base, top = self.size.width, self._base, round(self.scroll_offset.y)
+        selection, focused, critical, axis = (
+            self.selection,
+            self.has_focus,
+            self.show_critical,
+            self._axis,
+        )
+        lanes, strips = self.model.lanes, self._strips
+
+        def draw(y: int) -> Strip:
+            if y == 0:
+                key: tuple[object, ...] = (-1, axis, width)
+                strip = strips.get(key)
+                if strip is None:
+                    self.lines_rendered += 1
+                    strip = strips[key] = self._ruler(base).crop_extend(0, width, base)
+                return strip
+            row = top + y - 1
+            if not lanes and y == 1:
+                self.lines_rendered += 1
+                note = f" No branch or step spans in this trace ({len(self.run.spans)} spans)."
+                ruler = base + self._chrome.get("timeline--ruler", Style())
+                return Strip([Segment(note, ruler)]).crop_extend(0, width, base)
+            if not 0 <= row < len(lanes):
+                return Strip.blank(width, base)
+            selected = selection if selection.row == row else None
+            key = (row, axis, width, selected, focused, critical)
+            strip = strips.get(key)
             if strip is None:
                 self.lines_rendered += 1
-                strip = self._ruler(base).crop_extend(0, width, base)
-                self._strips[key] = strip
+                segments = list(self._lane_segments(row, selected, focused, base))
+                strip = strips[key] = Strip(segments).crop_extend(0, width, base)
             return strip
-        row = round(self.scroll_offset.y) + y - 1
-        if not self.model.lanes and y == 1:
-            self.lines_rendered += 1
-            note = f" No branch or step spans in this trace ({len(self.run.spans)} spans)."
-            ruler = base + self._chrome.get("timeline--ruler", Style())
-            return Strip([Segment(note, ruler)]).crop_extend(0, width, base)
-        if not 0 <= row < len(self.model.lanes):
-            return Strip.blank(width, base)
-        selected = self.selection if self.selection.row == row else None
-        focused = self.has_focus
-        key = (row, self._axis, width, selected, focused, self.show_critical)
-        strip = self._strips.get(key)
-        if strip is None:
-            self.lines_rendered += 1
-            segments = list(self._lane_segments(row, selected, focused, base))
-            strip = Strip(segments).crop_extend(0, width, base)
-            self._strips[key] = strip
-        return strip
+
+        return draw
 
     def _ruler(self, base: Style) -> Strip:
         axis = self._axis
