@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import io
 
+import pytest
 from rich.console import Console, RenderableType
 from textual import events
 from textual.geometry import Region
@@ -21,7 +22,15 @@ from branchscope.tui import TraceViewerApp
 from branchscope.tui._details_panel import DetailsPanel
 from branchscope.tui._lanes import Place
 from branchscope.tui._run_screen import RunScreen
+from branchscope.tui._timeline import Timeline
 from tests.tui._factory import seed_run, swarm_run, trace_set
+
+
+@pytest.fixture(autouse=True)
+def _no_drawing_ahead(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Counts of drawn lines here are exact: pages drawn ahead in idle time come only when a
+    test asks for them (:meth:`Timeline.predraw`), not after a delay."""
+    monkeypatch.setattr(Timeline, "PREDRAW_AFTER", None)
 
 
 def _plain(renderable: object) -> str:
@@ -143,6 +152,32 @@ async def test_scrolling_repaints_the_plot_once_and_keeps_drawn_lanes() -> None:
         await pilot.pause()
         assert timeline.full_repaints == full + 2
         assert timeline.rows_built == built + page
+
+
+async def test_the_pages_drawn_ahead_are_the_ones_a_page_key_shows() -> None:
+    app = TraceViewerApp(traces=trace_set(swarm_run(1000)), open_single_run=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open(app)
+        timeline = screen.timeline
+        await pilot.press("pagedown", "pagedown")
+        await pilot.pause()
+        top = timeline.visible_rows.start
+        assert top > 0
+        built = timeline.rows_built
+        timeline.predraw()  # what the viewer does while the user reads
+        page = len(timeline.visible_rows)
+        assert page <= timeline.rows_built - built <= 2 * page  # below: all new; above: some
+        built, drawn = timeline.rows_built, timeline.lines_rendered
+        await pilot.press("pagedown")
+        await pilot.pause()
+        assert timeline.visible_rows.start > top
+        assert timeline.rows_built == built, "the page below was laid out again"
+        assert timeline.lines_rendered - drawn <= 2, "more than the cursor lines were drawn"
+        await pilot.press("pageup", "pageup", "pageup")  # back past where it was drawn ahead
+        await pilot.pause()
+        assert timeline.visible_rows.start < top
+        assert timeline.rows_built == built, "the page above was laid out again"
+        assert "Branch br_" in _plain(screen.details.shown)
 
 
 def _thumb_rows(bar: ScrollBar) -> list[int]:

@@ -10,7 +10,7 @@ around a 5,000-lane run costs two lines and one frame.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import ClassVar, TypeAlias
+from typing import ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
@@ -23,6 +23,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.timer import Timer
 
 from branchscope.traces.critical_path import BarrierWait, PathSegment, barrier_waits, critical_path
 from branchscope.traces.model import RunView
@@ -41,13 +42,17 @@ from branchscope.tui._palette import assign_colors, cell_style
 from branchscope.tui._plain_lines import plain_lines
 from branchscope.tui._scrollbar import draw_with_strips
 from branchscope.tui._timeline_keys import TIMELINE_BINDINGS
-from branchscope.tui._timeline_style import COMPONENT_CLASSES, TIMELINE_CSS, resolve_styles
+from branchscope.tui._timeline_style import (
+    COMPONENT_CLASSES,
+    TIMELINE_CSS,
+    RunKey,
+    plot_segments,
+    resolve_styles,
+)
 
 __all__ = ["Timeline"]
 
 _SEPARATOR = "│"
-_RunKey: TypeAlias = tuple[Style, Role, str | None, bool]
-"""A run of plot cells drawn alike: base style, glyph role, agent, whether the cursor is on it."""
 _END_MARGIN = 18
 """Columns left free after the run's end at the default zoom, for barrier counts and notes."""
 
@@ -56,6 +61,9 @@ class Timeline(ScrollView, can_focus=True):
     """A run drawn as lanes on a shared time axis, with a lane/item cursor."""
 
     BINDINGS: ClassVar[list[BindingType]] = TIMELINE_BINDINGS
+    PREDRAW_AFTER: ClassVar[float | None] = 0.2
+    """Seconds after a scroll or redraw at which the pages above and below the view are drawn
+    ahead (``None``: never), so that a page key after a pause finds its lanes drawn."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = COMPONENT_CLASSES
 
@@ -112,7 +120,7 @@ class Timeline(ScrollView, can_focus=True):
         self._chrome: dict[str, Style] = {}
         self._base = Style()
         """The widget's own colours, under every line (worked out once per theme)."""
-        self._styles: dict[_RunKey, Style] = {}
+        self._styles: dict[RunKey, Style] = {}
         self._label_styles = (Style(), Style(), Style())
         """A lane's label, its fault marker and the separator, off the cursor."""
         self._rows: LRUCache[tuple[object, ...], list[Cell]] = LRUCache(512)
@@ -129,6 +137,7 @@ class Timeline(ScrollView, can_focus=True):
         """Times the whole plot was marked for repainting (resize, theme, zoom, pan, scroll)."""
         self.line_repaints = 0
         """Single lines marked for repainting (the old and new cursor lines of a move)."""
+        self._predraw_timer: Timer | None = None
 
     # --- geometry --------------------------------------------------------------------------
     @property
@@ -191,6 +200,7 @@ class Timeline(ScrollView, can_focus=True):
         """Repaint the whole plot; drawn lines stay cached (their keys hold axis and cursor)."""
         self.full_repaints += 1
         self.refresh()
+        self._predraw_soon()
 
     def _repaint_row(self, row: int) -> None:
         line = row - round(self.scroll_offset.y) + 1
@@ -202,6 +212,20 @@ class Timeline(ScrollView, can_focus=True):
         super().watch_scroll_y(old, new)
         if round(old) != round(new):
             self.full_repaints += 1
+            self._predraw_soon()
+
+    def _predraw_soon(self) -> None:
+        if self.PREDRAW_AFTER is not None:
+            if self._predraw_timer is not None:
+                self._predraw_timer.stop()
+            self._predraw_timer = self.set_timer(self.PREDRAW_AFTER, self.predraw)
+
+    def predraw(self) -> None:
+        """Draw the page below the view and the page above it, as they would be shown."""
+        page, top = max(1, self.size.height - 1), round(self.scroll_offset.y)
+        for start in (top + page, max(0, top - page)):
+            if start != top and start < len(self.model.lanes):
+                plain_lines(self, Region(0, 1, self.size.width, page), self._drawer(start))
 
     # --- selection -------------------------------------------------------------------------
     @property
@@ -374,10 +398,11 @@ class Timeline(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         return self._drawer()(y)
 
-    def _drawer(self) -> Callable[[int], Strip]:
+    def _drawer(self, top: int | None = None) -> Callable[[int], Strip]:
         """Draws a line of the plot, what all lines share looked up once: a scroll repaints
         every line, so a line drawn before is a lookup (which :func:`plain_lines` hands on)."""
-        width, base, top = self.size.width, self._base, round(self.scroll_offset.y)
+        width, base = self.size.width, self._base
+        top = round(self.scroll_offset.y) if top is None else top
         selection, focused, critical, axis = (
             self.selection,
             self.has_focus,
@@ -420,7 +445,7 @@ class Timeline(ScrollView, can_focus=True):
         ruler = base + self._chrome.get("timeline--ruler", Style())
         segments = [Segment(f"{head:<{self.label_width}}", ruler)]
         segments.append(Segment(_SEPARATOR, base + cell_style("tick", None, roles=self._roles)))
-        segments.extend(self._plot_segments(axis_cells(axis), None, base, None))
+        segments.extend(plot_segments(axis_cells(axis), None, base, self._style))
         return Strip(segments)
 
     def _lane_segments(
@@ -446,42 +471,9 @@ class Timeline(ScrollView, can_focus=True):
         cells = self._cells(row)
         if self.show_critical and row in self._critical_rows:
             cells = on_critical_path(cells, self._critical_rows[row], self._axis)
-        yield from self._plot_segments(cells, item, row_base, selected)
+        yield from plot_segments(cells, item, row_base, self._style)
 
-    def _plot_segments(
-        self, cells: list[Cell], item: int | None, base: Style, selected: Place | None
-    ) -> Iterator[Segment]:
-        # Runs of one cell object (idle lines, bars) are the common case: compare identities
-        # first, fields only where the object changes.
-        start, first, last, uniform = 0, None, None, True
-        for column, cell in enumerate(cells):
-            if cell is last:
-                continue
-            if first is None:
-                first = cell
-            elif (
-                cell.role != first.role
-                or cell.agent != first.agent
-                or (item is not None and (cell.item == item) != (first.item == item))
-            ):
-                yield self._segment(cells, start, column, uniform, item, base)
-                start, first, uniform = column, cell, True
-            else:
-                uniform = False
-            last = cell
-        if first is not None:
-            yield self._segment(cells, start, len(cells), uniform, item, base)
-
-    def _segment(
-        self, cells: list[Cell], start: int, end: int, uniform: bool, item: int | None, base: Style
-    ) -> Segment:
-        """Cells ``[start, end)`` drawn alike as one segment (``uniform``: one cell object)."""
-        cell = cells[start]
-        text = cell.char * (end - start) if uniform else "".join(c.char for c in cells[start:end])
-        chosen = item is not None and cell.item == item
-        return Segment(text, self._style((base, cell.role, cell.agent, chosen)))
-
-    def _style(self, key: _RunKey) -> Style:
+    def _style(self, key: RunKey) -> Style:
         """The style of a run of cells, worked out once per theme: a page of lanes not drawn
         yet has thousands of runs, most of them alike."""
         style = self._styles.get(key)
