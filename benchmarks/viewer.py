@@ -50,7 +50,7 @@ PLAN = (
     Press("up", "up", 60),
     Press("pagedown", "pagedown", 30, setup=("g",)),
     Press("pageup", "pageup", 30),
-    Press("pagedown, read", "pagedown", 20, setup=("g",), read=0.4),
+    Press("pageup, read", "pageup", 20, setup=("G",), read=0.4),
     Press("G", "G", 15, between="g"),
     Press("g", "g", 15, between="G"),
     Press("down on items", "down", 30, setup=("g", "down", "enter")),
@@ -142,9 +142,9 @@ def print_viewer(workers: int) -> None:
         "\n'idle' is a key bound to nothing (the Pilot's own cost per press, in every row;"
         "\n'median - idle' is the viewer's own share); 'down in view' moves among the lanes on"
         "\nscreen, 'down' from the top onwards (half its presses scroll); 'down on items'"
-        "\nmoves between lanes with an item selected; 'pagedown, read' waits 0.4 s before"
-        "\neach press, as a user reading the page (the viewer draws the next page ahead in"
-        "\nthat idle time); right/left step between the first two"
+        "\nmoves between lanes with an item selected; 'pageup, read' goes up from the end"
+        "\nthrough lanes not drawn yet and waits 0.4 s before each press, as a user reading"
+        "\nthe page (time the viewer may use to draw ahead); right/left step between the first two"
         "\nitems of the coordinator's lane. CPU is the whole process's, from the key until the"
         "\napp is idle again."
     )
