@@ -39,6 +39,8 @@ class Press:
     times: int
     setup: tuple[str, ...] = ()
     between: str | None = None
+    read: float = 0.0
+    """Seconds the user reads before each press (not measured): the viewer's idle time."""
 
 
 PLAN = (
@@ -48,6 +50,7 @@ PLAN = (
     Press("up", "up", 60),
     Press("pagedown", "pagedown", 30, setup=("g",)),
     Press("pageup", "pageup", 30),
+    Press("pageup, read", "pageup", 20, setup=("G",), read=0.4),
     Press("G", "G", 15, between="g"),
     Press("g", "g", 15, between="G"),
     Press("down on items", "down", 30, setup=("g", "down", "enter")),
@@ -95,6 +98,8 @@ async def _measure(traces: TraceSet) -> dict[str, tuple[list[int], list[float]]]
             for _ in range(row.times):
                 if row.between is not None:
                     await press(row.between)
+                if row.read:
+                    await asyncio.sleep(row.read)
                 frames_before = frames
                 started = time.process_time()
                 await press(row.key)
@@ -137,7 +142,9 @@ def print_viewer(workers: int) -> None:
         "\n'idle' is a key bound to nothing (the Pilot's own cost per press, in every row;"
         "\n'median - idle' is the viewer's own share); 'down in view' moves among the lanes on"
         "\nscreen, 'down' from the top onwards (half its presses scroll); 'down on items'"
-        "\nmoves between lanes with an item selected; right/left step between the first two"
+        "\nmoves between lanes with an item selected; 'pageup, read' goes up from the end"
+        "\nthrough lanes not drawn yet and waits 0.4 s before each press, as a user reading"
+        "\nthe page (time the viewer may use to draw ahead); right/left step between the first two"
         "\nitems of the coordinator's lane. CPU is the whole process's, from the key until the"
         "\napp is idle again."
     )

@@ -303,7 +303,10 @@ async def test_many_problems_are_summarised() -> None:
         assert "t.jsonl:6" not in banner and "…and 3 more" in banner
 
 
-async def test_a_thousand_branch_run_renders_only_what_is_visible() -> None:
+async def test_a_thousand_branch_run_renders_only_what_is_visible(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(Timeline, "PREDRAW_AFTER", None)  # no pages drawn ahead: exact counts
     app = TraceViewerApp(traces=trace_set(swarm_run(1000)))
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("enter")

@@ -10,16 +10,27 @@ from __future__ import annotations
 import gc
 import io
 
+import pytest
 from rich.console import Console, RenderableType
 from textual import events
+from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.screen import Screen
+from textual.scrollbar import ScrollBar
 
 from branchscope.tui import TraceViewerApp
 from branchscope.tui._details_panel import DetailsPanel
 from branchscope.tui._lanes import Place
 from branchscope.tui._run_screen import RunScreen
+from branchscope.tui._timeline import Timeline
 from tests.tui._factory import seed_run, swarm_run, trace_set
+
+
+@pytest.fixture(autouse=True)
+def _no_drawing_ahead(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Counts of drawn lines here are exact: pages drawn ahead in idle time come only when a
+    test asks for them (:meth:`Timeline.predraw`), not after a delay."""
+    monkeypatch.setattr(Timeline, "PREDRAW_AFTER", None)
 
 
 def _plain(renderable: object) -> str:
@@ -141,6 +152,62 @@ async def test_scrolling_repaints_the_plot_once_and_keeps_drawn_lanes() -> None:
         await pilot.pause()
         assert timeline.full_repaints == full + 2
         assert timeline.rows_built == built + page
+
+
+async def test_the_pages_drawn_ahead_are_the_ones_a_page_key_shows() -> None:
+    app = TraceViewerApp(traces=trace_set(swarm_run(1000)), open_single_run=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open(app)
+        timeline = screen.timeline
+        await pilot.press("pagedown", "pagedown")
+        await pilot.pause()
+        top = timeline.visible_rows.start
+        assert top > 0
+        built = timeline.rows_built
+        timeline.predraw()  # what the viewer does while the user reads
+        page = len(timeline.visible_rows)
+        assert page <= timeline.rows_built - built <= 2 * page  # below: all new; above: some
+        built, drawn = timeline.rows_built, timeline.lines_rendered
+        await pilot.press("pagedown")
+        await pilot.pause()
+        assert timeline.visible_rows.start > top
+        assert timeline.rows_built == built, "the page below was laid out again"
+        assert timeline.lines_rendered - drawn <= 2, "more than the cursor lines were drawn"
+        await pilot.press("pageup", "pageup", "pageup")  # back past where it was drawn ahead
+        await pilot.pause()
+        assert timeline.visible_rows.start < top
+        assert timeline.rows_built == built, "the page above was laid out again"
+        assert "Branch br_" in _plain(screen.details.shown)
+
+
+def _thumb_rows(bar: ScrollBar) -> list[int]:
+    """Rows of the drawn scrollbar that grab the thumb when clicked."""
+    lines = bar.render_lines(Region(0, 0, bar.size.width, bar.size.height))
+    return [
+        y
+        for y, line in enumerate(lines)
+        if any(s.style is not None and s.style.meta.get("@mouse.down") == "grab" for s in line)
+    ]
+
+
+async def test_the_timeline_scrollbar_follows_the_cursor_and_scrolls_when_clicked() -> None:
+    app = TraceViewerApp(traces=trace_set(swarm_run(1000)), open_single_run=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open(app)
+        timeline = screen.timeline
+        bar = timeline.vertical_scrollbar
+        await pilot.pause()
+        assert _thumb_rows(bar) == [0]
+        await pilot.press("G")
+        await pilot.pause()
+        assert _thumb_rows(bar) == [bar.size.height - 1]
+        await pilot.press("g")
+        await pilot.pause()
+        assert _thumb_rows(bar) == [0] and timeline.scroll_offset.y == 0
+        await pilot.click(bar, offset=(0, bar.size.height - 1))  # the track below the thumb
+        await pilot.pause()
+        assert timeline.scroll_offset.y > 0
+        assert _thumb_rows(bar) != [0]
 
 
 async def test_details_longer_than_the_panel_scroll_and_new_details_start_at_the_top() -> None:

@@ -22,6 +22,7 @@ from branchscope.traces.diagnostics import Diagnostic
 from branchscope.traces.model import BarrierView, RunView
 from branchscope.tui._details import describe, describe_diagnostic, span_names
 from branchscope.tui._lanes import Lane, LaneItem
+from branchscope.tui._scrollbar import draw_with_strips
 from branchscope.tui._theme import Ink, default_ink
 
 __all__ = ["DetailsPanel"]
@@ -123,6 +124,7 @@ class DetailsPanel(ScrollView, can_focus=False):
 
     # --- drawing ---------------------------------------------------------------------------
     def on_mount(self) -> None:
+        draw_with_strips(self.vertical_scrollbar)  # redrawn whenever the details change
         self._redraw()
 
     def on_resize(self, event: events.Resize) -> None:

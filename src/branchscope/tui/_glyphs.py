@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Literal, NamedTuple, TypeAlias
 
+from branchscope.traces.critical_path import PathSegment
 from branchscope.traces.model import BarrierView, StepView
 from branchscope.tui._axis import TimeAxis
 from branchscope.tui._lanes import Connector, Lane, TimelineModel
@@ -22,6 +23,7 @@ __all__ = [
     "lane_cells",
     "lane_label",
     "lane_marker",
+    "on_critical_path",
 ]
 
 Role: TypeAlias = Literal[
@@ -285,3 +287,19 @@ def axis_cells(axis: TimeAxis, min_gap: int = 10) -> list[Cell]:
             for offset, char in enumerate(tick.label):
                 row.put(tick.column + 1 + offset, Cell(char, "tick_label"))
     return row.cells
+
+
+def on_critical_path(cells: list[Cell], segments: list[PathSegment], axis: TimeAxis) -> list[Cell]:
+    """A lane's cells with those on the critical path marked (role ``critical``)."""
+    marked = list(cells)
+    for segment in segments:
+        span = axis.cells(segment.start_ns, segment.end_ns)
+        if span is None:
+            continue
+        for col in range(*span):
+            cell = marked[col]
+            if cell.role in ("idle", "empty", "link"):
+                marked[col] = cell._replace(char="━", role="critical")
+            elif cell.role == "bar":
+                marked[col] = cell._replace(role="bar_critical")
+    return marked

@@ -9,34 +9,50 @@ around a 5,000-lane run costs two lines and one frame.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import ClassVar, TypeAlias
+from collections.abc import Callable, Iterator
+from typing import ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.actions import SkipAction
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.cache import LRUCache
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.timer import Timer
 
 from branchscope.traces.critical_path import BarrierWait, PathSegment, barrier_waits, critical_path
 from branchscope.traces.model import RunView
 from branchscope.tui._axis import MAX_ZOOM, TimeAxis
-from branchscope.tui._glyphs import Cell, Role, axis_cells, lane_cells, lane_label, lane_marker
+from branchscope.tui._glyphs import (
+    Cell,
+    Role,
+    axis_cells,
+    lane_cells,
+    lane_label,
+    lane_marker,
+    on_critical_path,
+)
 from branchscope.tui._lanes import Lane, LaneItem, Place, TimelineModel, build_timeline
 from branchscope.tui._palette import assign_colors, cell_style
-from branchscope.tui._timeline_style import COMPONENT_CLASSES, TIMELINE_CSS, resolve_styles
+from branchscope.tui._plain_lines import plain_lines
+from branchscope.tui._scrollbar import draw_with_strips
+from branchscope.tui._timeline_keys import TIMELINE_BINDINGS
+from branchscope.tui._timeline_style import (
+    COMPONENT_CLASSES,
+    TIMELINE_CSS,
+    RunKey,
+    plot_segments,
+    resolve_styles,
+)
 
 __all__ = ["Timeline"]
 
 _SEPARATOR = "│"
-_RunKey: TypeAlias = tuple[Style, Role, str | None, bool]
-"""A run of plot cells drawn alike: base style, glyph role, agent, whether the cursor is on it."""
 _END_MARGIN = 18
 """Columns left free after the run's end at the default zoom, for barrier counts and notes."""
 
@@ -44,24 +60,10 @@ _END_MARGIN = 18
 class Timeline(ScrollView, can_focus=True):
     """A run drawn as lanes on a shared time axis, with a lane/item cursor."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up,k", "cursor_up", "Lane up", show=False),
-        Binding("down,j", "cursor_down", "Lane down", show=False),
-        Binding("left,h", "left", "Prev item", show=False),
-        Binding("right,l", "right", "Next item", show=False),
-        Binding("shift+left,H", "pan(-1)", "Pan left", show=False),
-        Binding("shift+right,L", "pan(1)", "Pan right", show=False),
-        Binding("pageup", "page_up", "Page up", show=False),
-        Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("home,g", "first", "First lane", show=False),
-        Binding("end,G", "last", "Last lane", show=False),
-        Binding("enter", "select", "Select"),
-        Binding("escape", "unselect", "Back", show=False),
-        Binding("plus,equals_sign", "zoom(1)", "Zoom in", key_display="+"),
-        Binding("minus", "zoom(-1)", "Zoom out", key_display="-"),
-        Binding("0", "reset_zoom", "Fit", show=False),
-        Binding("p", "toggle_critical", "Critical path"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = TIMELINE_BINDINGS
+    PREDRAW_AFTER: ClassVar[float | None] = 0.2
+    """Seconds after a scroll or redraw at which the pages above and below the view are drawn
+    ahead (``None``: never), so that a page key after a pause finds its lanes drawn."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = COMPONENT_CLASSES
 
@@ -118,7 +120,7 @@ class Timeline(ScrollView, can_focus=True):
         self._chrome: dict[str, Style] = {}
         self._base = Style()
         """The widget's own colours, under every line (worked out once per theme)."""
-        self._styles: dict[_RunKey, Style] = {}
+        self._styles: dict[RunKey, Style] = {}
         self._label_styles = (Style(), Style(), Style())
         """A lane's label, its fault marker and the separator, off the cursor."""
         self._rows: LRUCache[tuple[object, ...], list[Cell]] = LRUCache(512)
@@ -127,13 +129,15 @@ class Timeline(ScrollView, can_focus=True):
             40, max((len(lane.label) for lane in self.model.lanes), default=8) + 3
         )
         self.lines_rendered = 0
-        """Lines drawn by :meth:`render_line`; evidence that drawing is bounded by the screen."""
+        """Lines drawn (not found among the drawn lines); evidence that drawing is bounded
+        by the screen."""
         self.rows_built = 0
         """Lane rows laid out (cache misses)."""
         self.full_repaints = 0
         """Times the whole plot was marked for repainting (resize, theme, zoom, pan, scroll)."""
         self.line_repaints = 0
         """Single lines marked for repainting (the old and new cursor lines of a move)."""
+        self._predraw_timer: Timer | None = None
 
     # --- geometry --------------------------------------------------------------------------
     @property
@@ -166,6 +170,7 @@ class Timeline(ScrollView, can_focus=True):
     def on_mount(self) -> None:
         self.virtual_size = Size(0, max(1, len(self.model.lanes)) + 1)
         self.watch(self.app, "theme", self._theme_changed, init=False)
+        draw_with_strips(self.vertical_scrollbar)
         self._load_styles()
 
     def _theme_changed(self) -> None:
@@ -195,6 +200,7 @@ class Timeline(ScrollView, can_focus=True):
         """Repaint the whole plot; drawn lines stay cached (their keys hold axis and cursor)."""
         self.full_repaints += 1
         self.refresh()
+        self._predraw_soon()
 
     def _repaint_row(self, row: int) -> None:
         line = row - round(self.scroll_offset.y) + 1
@@ -206,6 +212,20 @@ class Timeline(ScrollView, can_focus=True):
         super().watch_scroll_y(old, new)
         if round(old) != round(new):
             self.full_repaints += 1
+            self._predraw_soon()
+
+    def _predraw_soon(self) -> None:
+        if self.PREDRAW_AFTER is not None:
+            if self._predraw_timer is not None:
+                self._predraw_timer.stop()
+            self._predraw_timer = self.set_timer(self.PREDRAW_AFTER, self.predraw)
+
+    def predraw(self) -> None:
+        """Draw the page below the view and the page above it, as they would be shown."""
+        page, top = max(1, self.size.height - 1), round(self.scroll_offset.y)
+        for start in (top + page, max(0, top - page)):
+            if start != top and start < len(self.model.lanes):
+                plain_lines(self, Region(0, 1, self.size.width, page), self._drawer(start))
 
     # --- selection -------------------------------------------------------------------------
     @property
@@ -371,34 +391,52 @@ class Timeline(ScrollView, can_focus=True):
             self._rows[key] = cells
         return cells
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        lines = plain_lines(self, crop, self._drawer())
+        return super().render_lines(crop) if lines is None else lines
+
     def render_line(self, y: int) -> Strip:
-        """A line of the plot; a scroll repaints every line, so a drawn line is a lookup."""
-        self.lines_rendered += 1
-        width = self.size.width
-        base = self._base
-        if y == 0:
-            key: tuple[object, ...] = (-1, self._axis, width)
-            strip = self._strips.get(key)
+        return self._drawer()(y)
+
+    def _drawer(self, top: int | None = None) -> Callable[[int], Strip]:
+        """Draws a line of the plot, what all lines share looked up once: a scroll repaints
+        every line, so a line drawn before is a lookup (which :func:`plain_lines` hands on)."""
+        width, base = self.size.width, self._base
+        top = round(self.scroll_offset.y) if top is None else top
+        selection, focused, critical, axis = (
+            self.selection,
+            self.has_focus,
+            self.show_critical,
+            self._axis,
+        )
+        lanes, strips = self.model.lanes, self._strips
+
+        def draw(y: int) -> Strip:
+            if y == 0:
+                key: tuple[object, ...] = (-1, axis, width)
+                strip = strips.get(key)
+                if strip is None:
+                    self.lines_rendered += 1
+                    strip = strips[key] = self._ruler(base).crop_extend(0, width, base)
+                return strip
+            row = top + y - 1
+            if not lanes and y == 1:
+                self.lines_rendered += 1
+                note = f" No branch or step spans in this trace ({len(self.run.spans)} spans)."
+                ruler = base + self._chrome.get("timeline--ruler", Style())
+                return Strip([Segment(note, ruler)]).crop_extend(0, width, base)
+            if not 0 <= row < len(lanes):
+                return Strip.blank(width, base)
+            selected = selection if selection.row == row else None
+            key = (row, axis, width, selected, focused, critical)
+            strip = strips.get(key)
             if strip is None:
-                strip = self._ruler(base).crop_extend(0, width, base)
-                self._strips[key] = strip
+                self.lines_rendered += 1
+                segments = list(self._lane_segments(row, selected, focused, base))
+                strip = strips[key] = Strip(segments).crop_extend(0, width, base)
             return strip
-        row = round(self.scroll_offset.y) + y - 1
-        if not self.model.lanes and y == 1:
-            note = f" No branch or step spans in this trace ({len(self.run.spans)} spans)."
-            ruler = base + self._chrome.get("timeline--ruler", Style())
-            return Strip([Segment(note, ruler)]).crop_extend(0, width, base)
-        if not 0 <= row < len(self.model.lanes):
-            return Strip.blank(width, base)
-        selected = self.selection if self.selection.row == row else None
-        focused = self.has_focus
-        key = (row, self._axis, width, selected, focused, self.show_critical)
-        strip = self._strips.get(key)
-        if strip is None:
-            segments = list(self._lane_segments(row, selected, focused, base))
-            strip = Strip(segments).crop_extend(0, width, base)
-            self._strips[key] = strip
-        return strip
+
+        return draw
 
     def _ruler(self, base: Style) -> Strip:
         axis = self._axis
@@ -407,7 +445,7 @@ class Timeline(ScrollView, can_focus=True):
         ruler = base + self._chrome.get("timeline--ruler", Style())
         segments = [Segment(f"{head:<{self.label_width}}", ruler)]
         segments.append(Segment(_SEPARATOR, base + cell_style("tick", None, roles=self._roles)))
-        segments.extend(self._plot_segments(axis_cells(axis), None, base, None))
+        segments.extend(plot_segments(axis_cells(axis), None, base, self._style))
         return Strip(segments)
 
     def _lane_segments(
@@ -432,58 +470,10 @@ class Timeline(ScrollView, can_focus=True):
         item = None if selected is None else selected.item
         cells = self._cells(row)
         if self.show_critical and row in self._critical_rows:
-            cells = self._on_path(cells, self._critical_rows[row])
-        yield from self._plot_segments(cells, item, row_base, selected)
+            cells = on_critical_path(cells, self._critical_rows[row], self._axis)
+        yield from plot_segments(cells, item, row_base, self._style)
 
-    def _on_path(self, cells: list[Cell], segments: list[PathSegment]) -> list[Cell]:
-        """Mark the cells of a lane that lie on the critical path (role ``critical``)."""
-        marked = list(cells)
-        for segment in segments:
-            span = self._axis.cells(segment.start_ns, segment.end_ns)
-            if span is None:
-                continue
-            for col in range(*span):
-                cell = marked[col]
-                if cell.role in ("idle", "empty", "link"):
-                    marked[col] = cell._replace(char="━", role="critical")
-                elif cell.role == "bar":
-                    marked[col] = cell._replace(role="bar_critical")
-        return marked
-
-    def _plot_segments(
-        self, cells: list[Cell], item: int | None, base: Style, selected: Place | None
-    ) -> Iterator[Segment]:
-        # Runs of one cell object (idle lines, bars) are the common case: compare identities
-        # first, fields only where the object changes.
-        start, first, last, uniform = 0, None, None, True
-        for column, cell in enumerate(cells):
-            if cell is last:
-                continue
-            if first is None:
-                first = cell
-            elif (
-                cell.role != first.role
-                or cell.agent != first.agent
-                or (item is not None and (cell.item == item) != (first.item == item))
-            ):
-                yield self._segment(cells, start, column, uniform, item, base)
-                start, first, uniform = column, cell, True
-            else:
-                uniform = False
-            last = cell
-        if first is not None:
-            yield self._segment(cells, start, len(cells), uniform, item, base)
-
-    def _segment(
-        self, cells: list[Cell], start: int, end: int, uniform: bool, item: int | None, base: Style
-    ) -> Segment:
-        """Cells ``[start, end)`` drawn alike as one segment (``uniform``: one cell object)."""
-        cell = cells[start]
-        text = cell.char * (end - start) if uniform else "".join(c.char for c in cells[start:end])
-        chosen = item is not None and cell.item == item
-        return Segment(text, self._style((base, cell.role, cell.agent, chosen)))
-
-    def _style(self, key: _RunKey) -> Style:
+    def _style(self, key: RunKey) -> Style:
         """The style of a run of cells, worked out once per theme: a page of lanes not drawn
         yet has thousands of runs, most of them alike."""
         style = self._styles.get(key)

@@ -8,17 +8,29 @@ background.
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Callable, Iterator
+from typing import Final, TypeAlias
 
+from rich.segment import Segment
 from rich.style import Style
 from textual.color import Color
 from textual.widget import Widget
 
-from branchscope.tui._glyphs import Role
+from branchscope.tui._glyphs import Cell, Role
 from branchscope.tui._palette import ROLE_CLASSES
 from branchscope.tui._theme import readable
 
-__all__ = ["CHROME_CLASSES", "COMPONENT_CLASSES", "TIMELINE_CSS", "resolve_styles"]
+__all__ = [
+    "CHROME_CLASSES",
+    "COMPONENT_CLASSES",
+    "TIMELINE_CSS",
+    "RunKey",
+    "plot_segments",
+    "resolve_styles",
+]
+
+RunKey: TypeAlias = tuple[Style, Role, str | None, bool]
+"""A run of plot cells drawn alike: base style, glyph role, agent, whether the cursor is on it."""
 
 FAINT: Final = frozenset({"timeline--idle", "timeline--tick", "timeline--cursor-row"})
 """Decoration meant to recede; every other glyph is made readable on its background."""
@@ -91,3 +103,46 @@ def resolve_styles(widget: Widget) -> tuple[dict[Role, Style], dict[str, Style]]
     roles = {role: _component(widget, name) for role, name in ROLE_CLASSES.items()}
     chrome = {name: _component(widget, name) for name in CHROME_CLASSES}
     return roles, chrome
+
+
+def plot_segments(
+    cells: list[Cell], item: int | None, base: Style, style_of: Callable[[RunKey], Style]
+) -> Iterator[Segment]:
+    """A row of plot cells as segments, one per run of cells drawn alike (``item``: the
+    selected item's index, drawn apart)."""
+    # Runs of one cell object (idle lines, bars) are the common case: compare identities
+    # first, fields only where the object changes.
+    start, first, last, uniform = 0, None, None, True
+    for column, cell in enumerate(cells):
+        if cell is last:
+            continue
+        if first is None:
+            first = cell
+        elif (
+            cell.role != first.role
+            or cell.agent != first.agent
+            or (item is not None and (cell.item == item) != (first.item == item))
+        ):
+            yield _segment(cells, start, column, uniform, item, base, style_of)
+            start, first, uniform = column, cell, True
+        else:
+            uniform = False
+        last = cell
+    if first is not None:
+        yield _segment(cells, start, len(cells), uniform, item, base, style_of)
+
+
+def _segment(
+    cells: list[Cell],
+    start: int,
+    end: int,
+    uniform: bool,
+    item: int | None,
+    base: Style,
+    style_of: Callable[[RunKey], Style],
+) -> Segment:
+    """Cells ``[start, end)`` drawn alike as one segment (``uniform``: one cell object)."""
+    cell = cells[start]
+    text = cell.char * (end - start) if uniform else "".join(c.char for c in cells[start:end])
+    chosen = item is not None and cell.item == item
+    return Segment(text, style_of((base, cell.role, cell.agent, chosen)))
