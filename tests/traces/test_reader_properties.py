@@ -262,19 +262,10 @@ _styles = st.builds(
 @settings(max_examples=300, deadline=None)
 @given(spans=st.lists(_spans, min_size=1, max_size=4), style=_styles)
 def test_the_fast_path_and_the_strict_decoder_agree(spans: list[SpanRecord], style: Style) -> None:
-    import branchscope.traces._otlp_json as otlp_json
     from branchscope.traces._otlp_fast import fast_span
 
     line = encode_line(spans, style)
-    fast = otlp_json.decode_line(line, source="f:1")
-    original = otlp_json.fast_span
-    otlp_json.fast_span = lambda *_args: None  # type: ignore[assignment]
-    try:
-        strict = otlp_json.decode_line(line, source="f:1")
-    finally:
-        otlp_json.fast_span = original
-    assert fast == strict
-    _typed_agrees(line, strict)
+    strict = _fast_equals_strict(line)
     _typed_agrees(line, strict)
     # and the fast path does take the canonical spans: hex ids, events and links too
     first = spans[0]
@@ -291,6 +282,22 @@ def test_the_fast_path_and_the_strict_decoder_agree(spans: list[SpanRecord], sty
     if style == Style() and all(None not in a.values() for a in every_set):
         # a whole line of canonical spans goes the msgspec route, when it is installed
         assert decode_canonical_line is None or decode_canonical_line(line, "f:1") is not None
+
+
+def _fast_equals_strict(line: str) -> DecodedLine:
+    """Decode *line* with the fast path and with the strict decoder alone; they must agree.
+    Returns the strict decoder's result."""
+    import branchscope.traces._otlp_json as otlp_json
+
+    fast = otlp_json.decode_line(line, source="f:1")
+    original = otlp_json.fast_span
+    otlp_json.fast_span = lambda *_args: None  # type: ignore[assignment]
+    try:
+        strict = otlp_json.decode_line(line, source="f:1")
+    finally:
+        otlp_json.fast_span = original
+    assert fast == strict
+    return strict
 
 
 def _typed_agrees(line: str, strict: DecodedLine) -> None:
@@ -363,7 +370,6 @@ _any_value = st.recursive(
 def test_the_fast_path_and_the_strict_decoder_agree_on_any_attribute_value(
     values: list[object], start: object
 ) -> None:
-    import branchscope.traces._otlp_json as otlp_json
 
     spans = [  # one value per span: the fast path gives up on a whole span at a time
         {
@@ -376,14 +382,7 @@ def test_the_fast_path_and_the_strict_decoder_agree_on_any_attribute_value(
         for i, v in enumerate(values)
     ]
     line = json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": spans}]}]})
-    fast = otlp_json.decode_line(line, source="f:1")
-    original = otlp_json.fast_span
-    otlp_json.fast_span = lambda *_args: None  # type: ignore[assignment]
-    try:
-        strict = otlp_json.decode_line(line, source="f:1")
-    finally:
-        otlp_json.fast_span = original
-    assert fast == strict
+    strict = _fast_equals_strict(line)
     _typed_agrees(line, strict)
 
 
