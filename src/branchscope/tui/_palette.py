@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from functools import cache
-from typing import Final
+from typing import Final, get_args
 from zlib import crc32
 
 from rich.style import Style
@@ -47,24 +47,8 @@ AGENT_COLORS: Final = (
 
 ROLE_CLASSES: Final[dict[Role, str]] = {
     role: "timeline--" + role.replace("_", "-")
-    for role in (
-        "idle",
-        "link",
-        "link_failed",
-        "fork",
-        "join",
-        "join_failed",
-        "bar_failed",
-        "bar_mismatch",
-        "barrier",
-        "barrier_failed",
-        "barrier_open",
-        "note",
-        "tick",
-        "tick_label",
-        "critical",
-        "bar_critical",
-    )
+    for role in get_args(Role)
+    if role not in ("empty", "bar")  # blank cells; a bar takes its agent's colour
 }
 """The component class that styles each glyph role (colours come from the theme)."""
 
